@@ -1,0 +1,124 @@
+/**
+ * The commands behind the status bar menu: turn completions on or off
+ * (globally or for the current language), snooze, choose the model, restart
+ * the server, show the log.
+ */
+import * as vscode from 'vscode';
+import registryJson from '../../models/registry.json';
+import { EMBEDDED_MODEL } from '../../protocol/settings';
+import type { CompletionGate } from './completionGate';
+import type { Config } from './config';
+import type { ServerConnection } from './languageClient';
+
+interface RegistryModel {
+	id: string;
+	label: string;
+	description: string;
+}
+const knownModels = (registryJson as unknown as { models: RegistryModel[] }).models;
+
+type MenuItem = vscode.QuickPickItem & { run?: () => unknown };
+
+export function registerMenuCommands(
+	context: vscode.ExtensionContext,
+	server: ServerConnection,
+	gate: CompletionGate,
+	config: Config,
+): void {
+	const currentLanguage = () => vscode.window.activeTextEditor?.document.languageId;
+
+	const toggleCompletions = () => config.setCompletionsEnabled(!config.completionsEnabled);
+	const toggleLanguage = async () => {
+		const languageId = currentLanguage();
+		if (!languageId) {
+			void vscode.window.showInformationMessage('Open a file to turn completions on or off for its language.');
+			return;
+		}
+		await config.setLanguageEnabled(languageId, !config.isLanguageEnabled(languageId));
+	};
+
+	const selectModel = async () => {
+		const current = config.settings.model;
+		const items: (vscode.QuickPickItem & { value?: string; folder?: boolean })[] = knownModels.map((m) => ({
+			label: `${m.id === current ? '$(check) ' : ''}${m.label}`,
+			description: m.id === EMBEDDED_MODEL ? 'offline' : m.id,
+			detail: m.description,
+			value: m.id,
+		}));
+		items.push({ label: '$(folder) Local model folder…', detail: 'A folder in the transformers.js layout (config.json, tokenizer files, onnx/model.onnx).', folder: true });
+		const pick = await vscode.window.showQuickPick(items, { title: 'Glassbox: Choose Model', placeHolder: `Current: ${current}` });
+		if (!pick) {
+			return;
+		}
+		let value = pick.value;
+		if (pick.folder) {
+			const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use This Model' });
+			value = folder?.[0]?.fsPath;
+		}
+		if (!value) {
+			return;
+		}
+		if (value !== EMBEDDED_MODEL && !pick.folder && !config.settings.allowDownloads) {
+			const allow = 'Allow Download';
+			const answer = await vscode.window.showWarningMessage(
+				`${value} is downloaded from huggingface.co the first time it is used (you are asked again before it starts). Nothing else leaves your machine.`,
+				{ modal: true },
+				allow,
+			);
+			if (answer !== allow) {
+				return;
+			}
+			await config.setAllowDownloads(true);
+		}
+		await config.setModel(value);
+	};
+
+	const showMenu = async () => {
+		const languageId = currentLanguage();
+		const snoozed = gate.snoozeRemaining > 0;
+		const status = server.status;
+		const items: MenuItem[] = [
+			{ label: 'Model', kind: vscode.QuickPickItemKind.Separator },
+			{
+				label: `$(hubot) ${status?.label || config.settings.model}`,
+				description: status ? `${status.state} · ${status.device}` : server.state,
+				detail: status?.message,
+				run: selectModel,
+			},
+			{ label: 'Completions', kind: vscode.QuickPickItemKind.Separator },
+			{
+				label: config.completionsEnabled ? '$(circle-slash) Disable Inline Completions' : '$(check) Enable Inline Completions',
+				run: toggleCompletions,
+			},
+		];
+		if (languageId) {
+			const on = config.isLanguageEnabled(languageId);
+			items.push({ label: `${on ? '$(circle-slash) Disable' : '$(check) Enable'} Completions for ${languageId}`, run: toggleLanguage });
+		}
+		items.push(
+			snoozed
+				? { label: '$(bell) Cancel Snooze', description: `${Math.ceil(gate.snoozeRemaining / 60_000)} min left`, run: () => gate.cancelSnooze() }
+				: { label: '$(clock) Snooze for 5 Minutes', run: () => gate.snooze() },
+			{ label: 'Inspect', kind: vscode.QuickPickItemKind.Separator },
+			{ label: '$(eye) Open Inspector', run: () => vscode.commands.executeCommand('glassbox.openInspector') },
+			{ label: '$(search) Inspect Last Suggestion', run: () => vscode.commands.executeCommand('glassbox.inspectLastSuggestion') },
+			{ label: 'Server', kind: vscode.QuickPickItemKind.Separator },
+			{ label: '$(debug-restart) Restart Language Server', run: () => server.restart() },
+			{ label: '$(output) Show Log', run: () => server.log.show() },
+			{ label: '$(gear) Settings', run: () => vscode.commands.executeCommand('workbench.action.openSettings', '@ext:glassbox.glassbox') },
+		);
+		const pick = await vscode.window.showQuickPick(items, { title: 'Glassbox' });
+		await pick?.run?.();
+	};
+
+	context.subscriptions.push(
+		vscode.commands.registerCommand('glassbox.showMenu', showMenu),
+		vscode.commands.registerCommand('glassbox.toggleCompletions', toggleCompletions),
+		vscode.commands.registerCommand('glassbox.toggleLanguage', toggleLanguage),
+		vscode.commands.registerCommand('glassbox.snooze', () => gate.snooze()),
+		vscode.commands.registerCommand('glassbox.cancelSnooze', () => gate.cancelSnooze()),
+		vscode.commands.registerCommand('glassbox.selectModel', selectModel),
+		vscode.commands.registerCommand('glassbox.restartServer', () => server.restart()),
+		vscode.commands.registerCommand('glassbox.showLog', () => server.log.show()),
+	);
+}

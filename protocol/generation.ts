@@ -1,0 +1,115 @@
+/**
+ * Plain data that describes one generation: shared by the server (which
+ * produces it), the extension host (which forwards it) and the webview (which
+ * draws it). No imports, so the browser bundle can use it too.
+ */
+
+/** One candidate for a decoding step. */
+export interface TokenAlternative {
+	id: number;
+	text: string;
+	/** Probability under the model's distribution (temperature 1). */
+	prob: number;
+}
+
+/** One decoding step: the chosen token and what the model weighed against it. */
+export interface TokenStep {
+	id: number;
+	/** Text this token adds to the output (may be '' when it completes a multi-byte character later). */
+	text: string;
+	prob: number;
+	/** Natural-log probability of the chosen token. */
+	logprob: number;
+	/** Entropy of the step's distribution, in nats. */
+	entropy: number;
+	/** Most likely tokens at this step, best first (the chosen one may or may not be among them). */
+	top: TokenAlternative[];
+}
+
+export type GenerationKind = 'completion' | 'prompt' | 'summarize' | 'explain' | 'docComment';
+
+export type StopReason =
+	| 'eos' // the model emitted an end / stop token
+	| 'maxTokens' // the token budget ran out
+	| 'stopRule' // a completion rule ended the output (newline, end of scope, suffix repeat)
+	| 'cancelled'; // the request was cancelled or superseded
+
+export interface SamplingOptions {
+	maxNewTokens: number;
+	/** true: always take the most likely token; the other fields are ignored. */
+	greedy: boolean;
+	temperature: number;
+	/** 0 means no top-k cut. */
+	topK: number;
+	/** 1 means no nucleus cut. */
+	topP: number;
+	/** Seed for the sampler's random numbers, so a run can be repeated. */
+	seed: number;
+}
+
+/**
+ * Where the attention for a generation is available (fetched one layer at a time).
+ *
+ * Positions count the prompt tokens first, then the generated ones: position p
+ * is promptTokens[p] for p < promptTokens.length, else steps[p - promptTokens.length].
+ * Row p holds the weights the model used when it read the token at position p,
+ * over columns 0..p; that row is what produced the token at position p + 1. So
+ * the generated token steps[k] came from row promptTokens.length - 1 + k. The
+ * last generated token is never read back, so it has no row of its own.
+ */
+export interface AttentionShape {
+	layers: number;
+	heads: number;
+	/** Positions that have a row (prompt plus generated tokens read back); columns 0..totalTokens-1. */
+	totalTokens: number;
+	/** First position whose attention row is kept (earlier prompt rows are dropped for long prompts). */
+	rowStart: number;
+}
+
+export interface GenerationRecord {
+	id: string;
+	kind: GenerationKind;
+	/** Model id as the user configured it ('embedded' for the shipped model). */
+	model: string;
+	/** Short title for history lists: the task and file, or the first words of the prompt. */
+	title: string;
+	/** Text of each prompt token, for attention labels (special tokens included). */
+	promptTokens: string[];
+	/** Ids of the prompt tokens (what the model read). */
+	promptIds: number[];
+	steps: TokenStep[];
+	/** The text the user gets (after completion rules trimmed it). */
+	text: string;
+	stopReason: StopReason;
+	elapsedMs: number;
+	/** null when the model has no attention outputs. */
+	attention: AttentionShape | null;
+	createdAt: number;
+}
+
+/** One layer of attention, quantised and packed (see packAttentionRows). */
+export interface AttentionLayerData {
+	generationId: string;
+	layer: number;
+	heads: number;
+	totalTokens: number;
+	rowStart: number;
+	/**
+	 * base64 of a Uint8Array: for each head, rows rowStart..totalTokens-1, row r holding
+	 * r+1 values (causal: columns 0..r), each round(weight * 255).
+	 */
+	data: string;
+}
+
+/** Number of packed values for one head. */
+export function packedHeadSize(totalTokens: number, rowStart: number): number {
+	// Sum over r in [rowStart, totalTokens) of (r + 1).
+	const rows = totalTokens - rowStart;
+	return rows <= 0 ? 0 : (rows * (rowStart + 1 + totalTokens)) / 2;
+}
+
+/** Offset of row `r` (absolute position) inside one head's packed block. */
+export function packedRowOffset(r: number, rowStart: number): number {
+	const k = r - rowStart;
+	return k * (rowStart + 1) + (k * (k - 1)) / 2;
+}

@@ -1,0 +1,211 @@
+/**
+ * Owns the loaded model for the server's life: loads it lazily from the
+ * settings (reloading when they change), reports its state to the client,
+ * runs generations one at a time through the scheduler, and keeps recent
+ * generations and counters.
+ */
+import { CancellationToken, ResponseError } from 'vscode-languageserver';
+import type { EngineStats, GenerationStats, ModelStatus } from '../../protocol/lsp';
+import { ErrorCodes } from '../../protocol/lsp';
+import type { GlassboxSettings } from '../../protocol/settings';
+import { generate, type GenerationJob, type GenerationOutcome } from './engine';
+import { GenerationStore } from './generationStore';
+import { loadModel, ModelLoadError, type LoadedModel, type LoadRequest } from './modelLoader';
+import { Scheduler, type Priority } from './scheduler';
+
+export interface HostHooks {
+	notifyStatus(status: ModelStatus): void;
+	confirmDownload(model: string): Promise<boolean>;
+	log(message: string): void;
+	error(message: string): void;
+}
+
+function sameRequest(a: LoadRequest | undefined, b: LoadRequest): boolean {
+	return !!a && a.model === b.model && a.device === b.device && a.dtype === b.dtype && a.allowDownloads === b.allowDownloads;
+}
+
+export class ModelHost {
+	readonly store = new GenerationStore();
+	private readonly scheduler = new Scheduler();
+	private loaded: LoadedModel | undefined;
+	private loading: Promise<LoadedModel | undefined> | undefined;
+	private request: LoadRequest | undefined;
+	private loadError: string | undefined;
+	private statusValue: ModelStatus;
+	private readonly recent: GenerationStats[] = [];
+	private generations = 0;
+	private cancelled = 0;
+
+	constructor(
+		private readonly extensionPath: string,
+		private readonly hooks: HostHooks,
+	) {
+		this.statusValue = {
+			state: 'loading',
+			model: '',
+			label: '',
+			device: 'cpu',
+			dtype: '',
+			hasAttention: false,
+			fim: false,
+			contextLength: 0,
+		};
+	}
+
+	get status(): ModelStatus {
+		return this.statusValue;
+	}
+
+	/** The model if it is ready now (completions do not wait for a load). */
+	get ready(): LoadedModel | undefined {
+		return this.loading ? undefined : this.loaded;
+	}
+
+	/** Apply settings: (re)load when the model, device, dtype or download permission changed. */
+	configure(settings: GlassboxSettings): Promise<LoadedModel | undefined> {
+		const request: LoadRequest = {
+			model: settings.model,
+			device: settings.device,
+			dtype: settings.dtype,
+			allowDownloads: settings.allowDownloads,
+		};
+		if (sameRequest(this.request, request) && (this.loaded || this.loading)) {
+			return this.loading ?? Promise.resolve(this.loaded);
+		}
+		this.request = request;
+		const load = this.load(request);
+		this.loading = load;
+		void load.finally(() => {
+			if (this.loading === load) {
+				this.loading = undefined;
+			}
+		});
+		return load;
+	}
+
+	private async load(request: LoadRequest): Promise<LoadedModel | undefined> {
+		const previous = this.loaded;
+		this.loaded = undefined;
+		this.store.clear();
+		this.setStatus({ state: 'loading', model: request.model, label: request.model, device: request.device, dtype: request.dtype, hasAttention: false, fim: false, contextLength: 0 });
+		const started = performance.now();
+		let lastProgress = 0;
+		try {
+			await previous?.model.dispose();
+		} catch (e) {
+			this.hooks.log(`Disposing the previous model failed: ${String(e)}`);
+		}
+		try {
+			const loaded = await loadModel(request, this.extensionPath, {
+				confirmDownload: (m) => this.hooks.confirmDownload(m),
+				onDownloadProgress: (progress, file) => {
+					// Progress arrives per network chunk; a few updates a second are plenty.
+					const now = Date.now();
+					if (now - lastProgress >= 250 || progress >= 1) {
+						lastProgress = now;
+						this.setStatus({ ...this.statusValue, state: 'downloading', progress, message: `Downloading ${file}` });
+					}
+				},
+				log: (m) => this.hooks.log(m),
+			});
+			if (this.request !== request) {
+				await loaded.model.dispose();
+				return undefined; // superseded by a newer setting
+			}
+			this.loaded = loaded;
+			this.loadError = undefined;
+			this.hooks.log(
+				`Loaded ${loaded.label} (${loaded.dtype}, ${loaded.device}) in ${Math.round(performance.now() - started)} ms: ` +
+					`${loaded.layers} layers, ${loaded.heads} heads, context ${loaded.contextLength}, ` +
+					`FIM ${loaded.fim ? 'yes' : 'no'}, attention ${loaded.hasAttention ? 'yes' : 'no'}.`,
+			);
+			this.setStatus(this.readyStatus(loaded));
+			return loaded;
+		} catch (e) {
+			if (this.request !== request) {
+				return undefined;
+			}
+			const message = e instanceof ModelLoadError ? e.message : `Could not load the model: ${String(e)}`;
+			this.loadError = message;
+			this.hooks.error(message);
+			this.setStatus({ ...this.statusValue, state: 'error', message, progress: undefined });
+			return undefined;
+		}
+	}
+
+	private readyStatus(loaded: LoadedModel): ModelStatus {
+		return {
+			state: 'ready',
+			model: loaded.request.model,
+			label: loaded.label,
+			device: loaded.device,
+			dtype: loaded.dtype,
+			message: loaded.notice,
+			hasAttention: loaded.hasAttention,
+			fim: loaded.fim !== null,
+			contextLength: loaded.contextLength,
+		};
+	}
+
+	private setStatus(status: ModelStatus): void {
+		this.statusValue = status;
+		this.hooks.notifyStatus(status);
+	}
+
+	/** Wait for the model (user requests may wait for a load); an LSP error when there is none. */
+	async whenReady(): Promise<LoadedModel> {
+		const loaded = this.loading ? await this.loading : this.loaded;
+		if (!loaded) {
+			throw new ResponseError(ErrorCodes.ModelUnavailable, this.loadError ?? 'No model is loaded. Check the glassbox.model setting.');
+		}
+		return loaded;
+	}
+
+	/**
+	 * Run one generation. Resolves undefined when the request lost its turn
+	 * (superseded, cancelled while waiting, or a completion while the user's
+	 * own generation runs).
+	 */
+	async run(
+		loaded: LoadedModel,
+		priority: Priority,
+		token: CancellationToken,
+		job: Omit<GenerationJob, 'token'>,
+	): Promise<GenerationOutcome | undefined> {
+		const lease = await this.scheduler.acquire(priority, token);
+		if (!lease) {
+			return undefined;
+		}
+		if (this.loaded !== loaded) {
+			lease.release();
+			return undefined; // the model changed while we waited
+		}
+		this.setStatus({ ...this.readyStatus(loaded), state: 'generating' });
+		try {
+			const outcome = await generate(loaded, { ...job, token: lease.token }, loaded.request.model);
+			this.generations++;
+			if (outcome.record.stopReason === 'cancelled') {
+				this.cancelled++;
+			}
+			this.recent.unshift(outcome.stats);
+			this.recent.length = Math.min(this.recent.length, 20);
+			this.store.add(outcome.record, outcome.attention);
+			return outcome;
+		} finally {
+			lease.release();
+			if (this.loaded === loaded && !this.scheduler.busy) {
+				this.setStatus(this.readyStatus(loaded));
+			}
+		}
+	}
+
+	stats(): EngineStats {
+		return { status: this.statusValue, generations: this.generations, cancelled: this.cancelled, recent: [...this.recent] };
+	}
+
+	async dispose(): Promise<void> {
+		this.request = undefined;
+		await this.loaded?.model.dispose();
+		this.loaded = undefined;
+	}
+}

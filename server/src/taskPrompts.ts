@@ -1,0 +1,113 @@
+/**
+ * Prompts for the text tasks (summarize, explain, documentation comment):
+ * the chat template for instruct models, the family's templates as data from
+ * models/registry.json otherwise, with the input cut to its token budget.
+ */
+import { DOC_COMMENT_LANGUAGES, commentGroup, languageName, type CommentGroup } from './languages';
+import { registry, type TaskName, type TemplateSpec } from './modelRegistry';
+import type { LoadedModel } from './modelLoader';
+import { encodeHead } from './prompt';
+
+export interface TaskInput {
+	task: TaskName;
+	/** The selection or file (summarize, explain) or the symbol's code (docComment). */
+	text: string;
+	languageId: string;
+	fileName: string;
+	symbolName: string;
+}
+
+export interface TaskPrompt {
+	ids: number[];
+	stopStrings: string[];
+	inputTokens: number;
+	keptTokens: number;
+}
+
+/** Doc comments use the language's own style; other tasks only care how it comments. */
+function templateGroup(task: TaskName, languageId: string): CommentGroup {
+	if (task === 'docComment') {
+		if (languageId === 'python') {
+			return 'python';
+		}
+		if (languageId === 'rust' || languageId === 'csharp') {
+			return 'triple';
+		}
+		return languageId === 'go' ? 'go' : 'block';
+	}
+	return commentGroup(languageId);
+}
+
+export function isDocCommentLanguage(languageId: string): boolean {
+	return languageId in DOC_COMMENT_LANGUAGES;
+}
+
+/** The `def`/`class` header of a Python symbol and the indentation of its body. */
+export function pythonHeader(code: string): { signature: string; indent: string } {
+	const lines = code.split('\n');
+	const start = Math.max(0, lines.findIndex((l) => /^\s*(async\s+def|def|class)\b/.test(l)));
+	let end = start;
+	while (end < lines.length - 1 && !/:\s*(#.*)?$/.test(lines[end])) {
+		end++;
+	}
+	const own = /^\s*/.exec(lines[start])?.[0] ?? '';
+	return { signature: lines.slice(start, end + 1).join('\n'), indent: own + (own.includes('\t') ? '\t' : '    ') };
+}
+
+function fill(template: string, values: Record<string, string>): string {
+	return template.replace(/\{(\w+)\}/g, (m, key: string) => (key in values ? values[key] : m));
+}
+
+function pickTemplate(loaded: LoadedModel, task: TaskName, group: CommentGroup): TemplateSpec {
+	const own = loaded.family.tasks?.[task];
+	const template = own?.[group] ?? own?.['*'];
+	if (template && (template.kind !== 'fim' || loaded.fim)) {
+		return template;
+	}
+	return registry.plainTasks[task];
+}
+
+/**
+ * Build the prompt. `budget` bounds the input's tokens; the input is cut at a
+ * line end when it is longer, and the counts say so.
+ */
+export function buildTaskPrompt(loaded: LoadedModel, input: TaskInput, budget: number): TaskPrompt {
+	const { codec } = loaded;
+	const allIds = codec.encode(input.text);
+	const kept = allIds.length > budget ? codec.decode(encodeHead(input.text, budget, (t) => codec.encode(t))) : input.text;
+	const keptTokens = Math.min(allIds.length, budget);
+	const header = input.task === 'docComment' && input.languageId === 'python' ? pythonHeader(kept) : { signature: '', indent: '' };
+	const values: Record<string, string> = {
+		text: kept,
+		code: kept,
+		language: languageName(input.languageId),
+		fileName: input.fileName,
+		symbolName: input.symbolName,
+		signature: header.signature,
+		indent: header.indent,
+	};
+
+	if (loaded.family.chatTasks && codec.hasChatTemplate) {
+		const ids = codec.chat([
+			{ role: 'system', content: registry.chatTasks.system },
+			{ role: 'user', content: fill(registry.chatTasks[input.task], values) },
+		]);
+		return { ids, stopStrings: [], inputTokens: allIds.length, keptTokens };
+	}
+
+	const template = pickTemplate(loaded, input.task, templateGroup(input.task, input.languageId));
+	let ids: number[];
+	if (template.kind === 'fim' && loaded.fim) {
+		ids = [
+			loaded.fim.prefix,
+			...codec.encode(fill(template.prefix, values)),
+			loaded.fim.suffix,
+			...codec.encode(fill(template.suffix, values)),
+			loaded.fim.middle,
+		];
+	} else {
+		const prompt = template.kind === 'plain' ? template.prompt : `${template.prefix}`;
+		ids = codec.encode(fill(prompt, values));
+	}
+	return { ids, stopStrings: template.stop ?? [], inputTokens: allIds.length, keptTokens };
+}

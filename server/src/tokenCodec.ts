@@ -1,0 +1,136 @@
+/**
+ * Text ⇄ token ids for one model, with the two guarantees the rest of the
+ * server relies on: document text never turns into control tokens (a file
+ * that contains the literal string `<|endoftext|>` must not end the prompt),
+ * and decoding is exact (no clean-up of spaces around punctuation, which
+ * would corrupt code).
+ */
+import type { PreTrainedTokenizer } from '@huggingface/transformers';
+
+export interface ChatMessage {
+	role: 'system' | 'user' | 'assistant';
+	content: string;
+}
+
+export class TokenCodec {
+	private readonly specials: string[];
+	private readonly specialPattern: RegExp | null;
+	private readonly textCache = new Map<number, string>();
+
+	constructor(private readonly tokenizer: PreTrainedTokenizer) {
+		this.specials = [...new Set(tokenizer.all_special_tokens as string[])].filter((t) => t.length > 1);
+		this.specialPattern =
+			this.specials.length > 0
+				? new RegExp(this.specials.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g')
+				: null;
+	}
+
+	get vocabSize(): number {
+		return Object.keys(this.tokenizer.get_vocab()).length;
+	}
+
+	/** Id of a token given by its exact string (special tokens included), or undefined. */
+	idOf(token: string): number | undefined {
+		const id = this.tokenizer.convert_tokens_to_ids(token) as unknown;
+		return typeof id === 'number' && id >= 0 && this.tokenizer.decode([id], { skip_special_tokens: false }) === token
+			? id
+			: undefined;
+	}
+
+	get eosTokenId(): number | undefined {
+		const id = this.tokenizer.eos_token_id as unknown;
+		return typeof id === 'number' ? id : undefined;
+	}
+
+	get hasChatTemplate(): boolean {
+		return this.tokenizer.chat_template != null;
+	}
+
+	/** Plain text to ids; special-token strings in the text are encoded as ordinary text. */
+	encode(text: string): number[] {
+		if (text === '') {
+			return [];
+		}
+		if (!this.specialPattern) {
+			return this.encodeRaw(text);
+		}
+		const ids: number[] = [];
+		let last = 0;
+		for (const match of text.matchAll(this.specialPattern)) {
+			const at = match.index ?? 0;
+			ids.push(...this.encodeRaw(text.slice(last, at)));
+			// Split the literal so the tokenizer cannot recognise it as one control token.
+			ids.push(...this.encodeRaw(match[0].slice(0, 1)), ...this.encodeRaw(match[0].slice(1)));
+			last = at + match[0].length;
+		}
+		ids.push(...this.encodeRaw(text.slice(last)));
+		return ids;
+	}
+
+	private encodeRaw(text: string): number[] {
+		return text === '' ? [] : (this.tokenizer.encode(text, { add_special_tokens: false }) as number[]);
+	}
+
+	decode(ids: readonly number[]): string {
+		if (ids.length === 0) {
+			return '';
+		}
+		return this.tokenizer.decode([...ids], { skip_special_tokens: false, clean_up_tokenization_spaces: false });
+	}
+
+	/** Display text of a single token (cached: the inspector asks for the same ids often). */
+	tokenText(id: number): string {
+		let text = this.textCache.get(id);
+		if (text === undefined) {
+			text = this.decode([id]);
+			if (this.textCache.size > 50_000) {
+				this.textCache.clear();
+			}
+			this.textCache.set(id, text);
+		}
+		return text;
+	}
+
+	/** Render a conversation with the model's chat template, ready for the assistant's turn. */
+	chat(messages: ChatMessage[]): number[] {
+		const ids = this.tokenizer.apply_chat_template(messages, {
+			add_generation_prompt: true,
+			tokenize: true,
+			return_tensor: false,
+		}) as unknown;
+		if (!Array.isArray(ids)) {
+			throw new Error('The chat template did not return token ids.');
+		}
+		return (Array.isArray(ids[0]) ? ids[0] : ids) as number[];
+	}
+}
+
+/**
+ * Splits the decoded text of a growing id list into per-token pieces. A
+ * byte-level token can end inside a multi-byte character; its piece stays
+ * empty until the character is complete, so the pieces always join to the
+ * exact output text.
+ */
+export class IncrementalDecoder {
+	private readonly ids: number[] = [];
+	private emitted = 0;
+
+	constructor(private readonly codec: TokenCodec) {}
+
+	push(id: number): string {
+		this.ids.push(id);
+		const text = this.codec.decode(this.ids);
+		const stable = text.endsWith('\uFFFD') ? text.replace(/\uFFFD+$/, '') : text;
+		if (stable.length <= this.emitted) {
+			return '';
+		}
+		const piece = stable.slice(this.emitted);
+		this.emitted = stable.length;
+		return piece;
+	}
+
+	/** Text so far, including any incomplete trailing character. */
+	get text(): string {
+		return this.codec.decode(this.ids);
+	}
+}

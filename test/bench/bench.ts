@@ -1,0 +1,105 @@
+/**
+ * `npm run bench`: inline completion latency over LSP for prompts of about
+ * 200 and 1,000 tokens, beside a raw onnxruntime-node decode loop of the same
+ * model producing the same tokens (same machine, same run, greedy). Prints
+ * p50/p95 and the ratio of medians; the target is LSP within 1.2x of raw.
+ * Also checks that both produce the same tokens.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { LastCompletionRequest } from '../../protocol/lsp';
+import { REPO_ROOT, ServerHarness } from '../support/serverHarness';
+import { RawDecoder } from './rawLoop';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const WARMUP = 2;
+const SETTINGS = { completion: { maxNewTokens: 32, multiline: 'always', contextTokens: 1024 } };
+
+function percentile(values: number[], p: number): number {
+	const sorted = [...values].sort((a, b) => a - b);
+	const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+	return sorted[rank];
+}
+
+/** Real code to complete: the project's own TypeScript, cut to about `tokens` tokens. */
+function sourceText(): string {
+	const dir = path.join(REPO_ROOT, 'server', 'src');
+	return fs
+		.readdirSync(dir)
+		.filter((f) => f.endsWith('.ts'))
+		.sort()
+		.map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
+		.join('\n');
+}
+
+interface Sample {
+	lspMs: number;
+	rawMs: number;
+	promptTokens: number;
+	passes: number;
+	generated: number;
+}
+
+async function main(): Promise<void> {
+	const server = await ServerHarness.start({ settings: SETTINGS });
+	const status = await server.waitForState(['ready', 'error']);
+	if (status.state !== 'ready') {
+		throw new Error(`Model did not load: ${status.message}`);
+	}
+	const raw = await RawDecoder.load(path.join(REPO_ROOT, 'models', 'glassbox-mini'));
+	const source = sourceText();
+	console.log(`Model: ${status.label} (${status.device}, ${status.dtype}), context ${status.contextLength}; ${RUNS} runs per size after ${WARMUP} warm-up runs.`);
+
+	const results: { target: number; samples: Sample[] }[] = [];
+	for (const target of [200, 1000]) {
+		// About 3.2 characters a token in this code; the server cuts to its budget anyway.
+		let end = Math.round(target * 3.2);
+		end = source.lastIndexOf('\n', end) + 1;
+		const text = source.slice(0, end) + '\t';
+		const lines = text.split('\n');
+		const position = { line: lines.length - 1, character: lines[lines.length - 1].length };
+		const samples: Sample[] = [];
+		for (let run = 0; run < WARMUP + RUNS; run++) {
+			const uri = `file:///bench/${target}-${run}.ts`;
+			await server.open(uri, 'typescript', text);
+			await server.setSettings(SETTINGS); // clears the completion cache: every run runs the model
+			const t0 = performance.now();
+			await server.complete(uri, position);
+			const lspMs = performance.now() - t0;
+			const stats = (await server.stats()).recent[0];
+			const record = await server.connection.sendRequest(LastCompletionRequest);
+			if (!record || stats.kind !== 'completion') {
+				throw new Error('no completion record');
+			}
+			const r0 = performance.now();
+			const ids = await raw.decode(record.promptIds, stats.modelSteps);
+			const rawMs = performance.now() - r0;
+			const serverIds = record.steps.map((s) => s.id);
+			if (serverIds.some((id, i) => ids[i] !== id)) {
+				throw new Error(`raw loop and server disagree: ${ids.slice(0, serverIds.length)} vs ${serverIds}`);
+			}
+			if (run >= WARMUP) {
+				samples.push({ lspMs, rawMs, promptTokens: record.promptIds.length, passes: stats.modelSteps, generated: stats.generatedTokens });
+			}
+		}
+		results.push({ target, samples });
+	}
+	await server.dispose();
+
+	console.log('\nprompt  tokens  passes  LSP p50   LSP p95   raw p50   raw p95   p50 ratio');
+	for (const { target, samples } of results) {
+		const lsp = samples.map((s) => s.lspMs);
+		const rawMs = samples.map((s) => s.rawMs);
+		const ratio = percentile(lsp, 50) / percentile(rawMs, 50);
+		console.log(
+			`~${String(target).padEnd(5)} ${String(percentile(samples.map((s) => s.promptTokens), 50)).padStart(6)}  ${String(percentile(samples.map((s) => s.passes), 50)).padStart(6)}  ` +
+				`${percentile(lsp, 50).toFixed(1).padStart(7)}ms ${percentile(lsp, 95).toFixed(1).padStart(7)}ms ` +
+				`${percentile(rawMs, 50).toFixed(1).padStart(7)}ms ${percentile(rawMs, 95).toFixed(1).padStart(7)}ms   ${ratio.toFixed(2)}x ${ratio <= 1.2 ? '(within 1.2x)' : '(OVER 1.2x)'}`,
+		);
+	}
+}
+
+main().catch((e: unknown) => {
+	console.error(e);
+	process.exit(1);
+});

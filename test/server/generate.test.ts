@@ -1,0 +1,80 @@
+/**
+ * The panel's glassbox/generate and glassbox/attention requests on the
+ * embedded model: token probabilities and attention that add up.
+ */
+import * as assert from 'assert';
+import { packedHeadSize, packedRowOffset } from '../../protocol/generation';
+import { AttentionRequest, GenerateRequest, LastCompletionRequest } from '../../protocol/lsp';
+import { firstItemText, ServerHarness } from '../support/serverHarness';
+
+describe('generate and attention over LSP (embedded model)', function () {
+	this.timeout(180_000);
+	let server: ServerHarness;
+	before(async () => {
+		server = await ServerHarness.start();
+		assert.strictEqual((await server.waitForState(['ready', 'error'])).state, 'ready');
+	});
+	after(() => server?.dispose());
+
+	const greedy = { maxNewTokens: 16, greedy: true, temperature: 1, topK: 0, topP: 1, seed: 1 };
+
+	it('generates with per-step probabilities, alternatives and entropy', async () => {
+		const record = await server.connection.sendRequest(GenerateRequest, { prompt: 'def fibonacci(n):\n', sampling: greedy });
+		assert.ok(record.steps.length > 0 && record.steps.length <= 16);
+		assert.strictEqual(record.text, record.steps.map((s) => s.text).join(''));
+		for (const step of record.steps) {
+			// Greedy: the chosen token is the most likely one.
+			assert.strictEqual(step.top[0].id, step.id);
+			assert.ok(Math.abs(step.top[0].prob - step.prob) < 1e-6);
+			assert.ok(step.entropy >= 0 && step.entropy < Math.log(100_000));
+			assert.ok(step.top.every((t, i) => i === 0 || t.prob <= step.top[i - 1].prob));
+		}
+		assert.strictEqual(record.promptTokens.join(''), 'def fibonacci(n):\n');
+	});
+
+	it('the same seed samples the same tokens', async () => {
+		const sampled = { ...greedy, greedy: false, temperature: 0.9, topK: 40, topP: 0.95, seed: 1234 };
+		const a = await server.connection.sendRequest(GenerateRequest, { prompt: 'import ', sampling: sampled });
+		const b = await server.connection.sendRequest(GenerateRequest, { prompt: 'import ', sampling: sampled });
+		assert.deepStrictEqual(a.steps.map((s) => s.id), b.steps.map((s) => s.id));
+	});
+
+	it('attention rows are causal and sum to one, layer by layer', async () => {
+		const record = await server.connection.sendRequest(GenerateRequest, { prompt: 'class Point:\n    def __init__(self, x, y):\n', sampling: greedy });
+		const shape = record.attention!;
+		assert.ok(shape, 'the embedded model has attention outputs');
+		assert.strictEqual(shape.rowStart, 0);
+		assert.strictEqual(shape.totalTokens, record.promptTokens.length + record.steps.length - 1);
+		for (let layer = 0; layer < shape.layers; layer++) {
+			const data = await server.connection.sendRequest(AttentionRequest, { generationId: record.id, layer });
+			const bytes = Buffer.from(data.data, 'base64');
+			const per = packedHeadSize(data.totalTokens, data.rowStart);
+			assert.strictEqual(bytes.length, per * data.heads);
+			for (let h = 0; h < data.heads; h++) {
+				for (let r = data.rowStart; r < data.totalTokens; r++) {
+					const off = h * per + packedRowOffset(r, data.rowStart);
+					let sum = 0;
+					for (let k = 0; k <= r; k++) {
+						sum += bytes[off + k];
+					}
+					// Each weight is rounded to 1/255: the row sum is 255 within rounding.
+					assert.ok(Math.abs(sum - 255) <= (r + 1) / 2 + 1, `layer ${layer} head ${h} row ${r}: ${sum}`);
+				}
+			}
+		}
+		await assert.rejects(server.connection.sendRequest(AttentionRequest, { generationId: record.id, layer: shape.layers }));
+	});
+
+	it('the last inline completion can be inspected', async () => {
+		const uri = 'file:///work/inspect.py';
+		await server.open(uri, 'python', 'import os\n\n\ndef home():\n    return os.path.');
+		const text = firstItemText(await server.complete(uri, { line: 4, character: 19 }));
+		const last = await server.connection.sendRequest(LastCompletionRequest);
+		assert.ok(last);
+		assert.strictEqual(last.kind, 'completion');
+		assert.strictEqual(last.text, text);
+		// Completions keep attention rows for the last 64 prompt tokens and the generated ones.
+		assert.ok(last.attention);
+		assert.strictEqual(last.attention.rowStart, Math.max(0, last.promptTokens.length - 64));
+	});
+});

@@ -1,0 +1,175 @@
+/**
+ * The built server over a real LSP connection (stdio), with the real
+ * embedded model from models/.
+ */
+import * as assert from 'assert';
+import { CancellationTokenSource, ResponseError } from 'vscode-languageserver-protocol/node';
+import { ErrorCodes } from '../../protocol/lsp';
+import { firstItemText, ServerHarness } from '../support/serverHarness';
+
+const PY = 'file:///work/example.py';
+
+describe('inline completion over LSP (embedded model)', function () {
+	this.timeout(180_000);
+	let server: ServerHarness;
+
+	before(async () => {
+		server = await ServerHarness.start();
+		const status = await server.waitForState(['ready', 'error']);
+		assert.strictEqual(status.state, 'ready', status.message);
+	});
+	after(() => server?.dispose());
+
+	it('reports the embedded model with FIM and attention', () => {
+		const s = server.lastStatus!;
+		assert.strictEqual(s.model, 'embedded');
+		assert.strictEqual(s.fim, true);
+		assert.strictEqual(s.hasAttention, true);
+		assert.ok(s.contextLength >= 1024);
+	});
+
+	it('completes code with the real model', async () => {
+		const text = 'import os\nimport sys\n\n\ndef read_file(path):\n    with open(path) as f:\n        return f.';
+		await server.open(PY, 'python', text);
+		const list = await server.complete(PY, { line: 6, character: 17 });
+		const completion = firstItemText(list);
+		assert.notStrictEqual(completion, '', 'the model produced no completion');
+		assert.ok(!completion.includes('\n'), 'mid-line completions stay on one line');
+		const item = list!.items[0];
+		assert.deepStrictEqual(item.range, { start: { line: 6, character: 17 }, end: { line: 6, character: 17 } });
+
+		const stats = await server.stats();
+		const last = stats.recent[0];
+		assert.strictEqual(last.kind, 'completion');
+		assert.ok(last.generatedTokens > 0);
+		assert.ok(last.promptTokens > 10);
+	});
+
+	it('answers the same context again from the cache, without the model', async () => {
+		const before = (await server.stats()).generations;
+		const again = firstItemText(await server.complete(PY, { line: 6, character: 17 }));
+		assert.notStrictEqual(again, '');
+		assert.strictEqual((await server.stats()).generations, before);
+	});
+
+	/** A long prompt: its first model pass takes long enough for a second request to arrive during it. */
+	const numbers = `values = [${Array.from({ length: 500 }, (_, i) => i + 1).join(', ')}, `;
+
+	/** Resolves when the server reports a new generation starting. */
+	async function nextGeneration(): Promise<void> {
+		const before = server.statuses.filter((s) => s.state === 'generating').length;
+		while (server.statuses.filter((s) => s.state === 'generating').length === before) {
+			await new Promise((r) => setTimeout(r, 1));
+		}
+	}
+
+	it('a second request cancels the first, which returns empty within one model step', async () => {
+		await server.setSettings({ completion: { maxNewTokens: 400 } });
+		const uri = 'file:///work/numbers.py';
+		await server.open(uri, 'python', numbers);
+		const secondUri = 'file:///work/second.py';
+		await server.open(secondUri, 'python', 'def main():\n    print(');
+		const started = nextGeneration();
+		const first = server.complete(uri, { line: 0, character: numbers.length });
+		await started;
+		const second = server.complete(secondUri, { line: 1, character: 10 });
+		assert.deepStrictEqual(await first, { items: [] });
+		await second;
+		const stats = await server.stats();
+		const cancelled = stats.recent.find((r) => r.stopReason === 'cancelled');
+		assert.ok(cancelled, JSON.stringify(stats.recent));
+		assert.ok(cancelled.stepsAfterCancel !== null && cancelled.stepsAfterCancel <= 1, `steps after cancel: ${cancelled.stepsAfterCancel}`);
+		assert.ok(cancelled.generatedTokens < 400);
+		await server.setSettings({});
+	});
+
+	it('a request cancelled by the client stops the model', async () => {
+		await server.setSettings({ completion: { maxNewTokens: 400 } });
+		const uri = 'file:///work/cancel.py';
+		await server.open(uri, 'python', numbers.replace('values', 'evens'));
+		const cts = new CancellationTokenSource();
+		const started = nextGeneration();
+		const pending = server.complete(uri, { line: 0, character: numbers.length }, cts.token).catch((e: unknown) => e);
+		await started;
+		cts.cancel();
+		await pending;
+		const recent = (await server.stats()).recent[0];
+		assert.strictEqual(recent.stopReason, 'cancelled');
+		assert.ok(recent.stepsAfterCancel !== null && recent.stepsAfterCancel <= 1, `steps after cancel: ${recent.stepsAfterCancel}`);
+		await server.setSettings({});
+	});
+
+	describe('bad input: a clear answer, and the server keeps serving', () => {
+		/** A fresh request (unique text, so no cache) still runs the model and answers. */
+		async function stillServes(): Promise<void> {
+			const name = `main_${Math.random().toString(36).slice(2, 8)}`;
+			const uri = `file:///work/${name}.py`;
+			await server.open(uri, 'python', `import os\n\n\ndef ${name}(path):\n    return os.path.join(`);
+			const before = (await server.stats()).generations;
+			const list = await server.complete(uri, { line: 4, character: 24 });
+			assert.ok(Array.isArray(list?.items) && list.items.length <= 1);
+			const stats = await server.stats();
+			assert.strictEqual(stats.generations, before + 1, 'the model ran for the request');
+			assert.strictEqual(stats.recent[0].kind, 'completion');
+			assert.notStrictEqual(stats.recent[0].stopReason, 'cancelled');
+		}
+
+		it('binary-looking content gets an empty result', async () => {
+			const uri = 'file:///work/image.png';
+			await server.open(uri, 'plaintext', 'PNG\r\n\u001a\n\u0000\u0000\u0000\rIHDR\u0000\u0000\u0001\u0000' + '\u0000\u0003'.repeat(500));
+			assert.deepStrictEqual(await server.complete(uri, { line: 1, character: 5 }), { items: [] });
+			await stillServes();
+		});
+
+		it('a 5 MB document is answered from a window around the cursor', async () => {
+			const line = 'def f(x):\n    return x * 2  # padding padding padding padding\n';
+			const big = line.repeat(Math.ceil((5 * 1024 * 1024) / line.length));
+			const uri = 'file:///work/big.py';
+			await server.open(uri, 'python', big + 'def g(y):\n    return ');
+			const lines = big.split('\n').length;
+			const started = Date.now();
+			const list = await server.complete(uri, { line: lines, character: 11 });
+			assert.ok(Array.isArray(list?.items));
+			assert.ok(Date.now() - started < 30_000);
+			await stillServes();
+		});
+
+		it('a 200,000-character line is answered', async () => {
+			const uri = 'file:///work/minified.js';
+			await server.open(uri, 'javascript', 'var a=' + 'x+'.repeat(100_000) + '1;\n');
+			const list = await server.complete(uri, { line: 0, character: 100_000 });
+			assert.ok(Array.isArray(list?.items));
+			await stillServes();
+		});
+
+		it('a position outside the document is an LSP error', async () => {
+			const uri = 'file:///work/small.py';
+			await server.open(uri, 'python', 'x = 1\n');
+			await assert.rejects(server.complete(uri, { line: 50, character: 0 }), (e: ResponseError<unknown>) => {
+				assert.strictEqual(e.code, ErrorCodes.BadPosition);
+				assert.match(e.message, /outside/);
+				return true;
+			});
+			await assert.rejects(server.complete(uri, { line: -1, character: 0 }), (e: ResponseError<unknown>) => e.code === ErrorCodes.BadPosition);
+			await stillServes();
+		});
+
+		it('a document that was never opened is an LSP error', async () => {
+			await assert.rejects(server.complete('file:///work/never-opened.py', { line: 0, character: 0 }), (e: ResponseError<unknown>) => {
+				assert.strictEqual(e.code, ErrorCodes.UnknownDocument);
+				assert.match(e.message, /not open/);
+				return true;
+			});
+			await stillServes();
+		});
+
+		it('a document edited between request and answer gets no stale answer', async () => {
+			const uri = 'file:///work/edited.py';
+			await server.open(uri, 'python', 'class Stack:\n    def __init__(self):\n        self.items = ');
+			const pending = server.complete(uri, { line: 2, character: 21 });
+			await server.replace(uri, 'class Stack:\n    def __init__(self):\n        self.items = []\n');
+			assert.deepStrictEqual(await pending, { items: [] });
+			await stillServes();
+		});
+	});
+});

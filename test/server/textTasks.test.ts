@@ -1,0 +1,151 @@
+/**
+ * Summarize, explain and documentation comments over LSP on the embedded
+ * model: streaming, cancellation, empty and oversized input, unsupported
+ * languages, the cache.
+ */
+import * as assert from 'assert';
+import { randomUUID } from 'crypto';
+import { CancellationTokenSource, ErrorCodes as RpcErrorCodes, LSPErrorCodes, ResponseError } from 'vscode-languageserver-protocol/node';
+import type { TokenStep } from '../../protocol/generation';
+import { DocCommentRequest, ErrorCodes, ExplainRequest, GenerationProgress, SummarizeRequest } from '../../protocol/lsp';
+import { ServerHarness } from '../support/serverHarness';
+
+const CODE = `def parse_config(path):
+    with open(path) as f:
+        lines = f.read().splitlines()
+    result = {}
+    for line in lines:
+        if '=' in line:
+            key, value = line.split('=', 1)
+            result[key.strip()] = value.strip()
+    return result
+`;
+
+describe('text tasks over LSP (embedded model)', function () {
+	this.timeout(180_000);
+	let server: ServerHarness;
+	before(async () => {
+		server = await ServerHarness.start();
+		assert.strictEqual((await server.waitForState(['ready', 'error'])).state, 'ready');
+	});
+	after(() => server?.dispose());
+
+	/** Collect the streamed chunks of one request. */
+	function collect(onChunk?: () => void): { token: string; steps: TokenStep[]; chunks: number; arrivedAfterResult: boolean; done(): void } {
+		const token = randomUUID();
+		const state = { token, steps: [] as TokenStep[], chunks: 0, arrivedAfterResult: false, finished: false, done: () => (state.finished = true) };
+		server.connection.onProgress(GenerationProgress, token, (chunk) => {
+			onChunk?.();
+			state.chunks++;
+			state.steps.push(...chunk.steps);
+			if (state.finished) {
+				state.arrivedAfterResult = true;
+			}
+		});
+		return state;
+	}
+
+	it('summarize streams each step before the result, in order', async () => {
+		const stream = collect();
+		const result = await server.connection.sendRequest(SummarizeRequest, {
+			text: CODE,
+			languageId: 'python',
+			fileName: 'config.py',
+			partialResultToken: stream.token,
+		});
+		stream.done();
+		assert.ok(result.record.steps.length > 0, 'the model generated tokens');
+		assert.ok(stream.chunks > 0);
+		assert.deepStrictEqual(
+			stream.steps.slice(0, result.record.steps.length).map((s) => s.id),
+			result.record.steps.map((s) => s.id),
+			'streamed steps arrive in generation order',
+		);
+		for (const step of stream.steps) {
+			assert.ok(step.prob > 0 && step.prob <= 1 && step.top.length > 0);
+		}
+		assert.strictEqual(result.fromCache, false);
+		assert.strictEqual(result.truncated, null);
+		assert.strictEqual(result.record.kind, 'summarize');
+		await new Promise((r) => setTimeout(r, 50));
+		assert.strictEqual(stream.arrivedAfterResult, false);
+	});
+
+	it('the same request again comes from the cache', async () => {
+		const before = (await server.stats()).generations;
+		const result = await server.connection.sendRequest(SummarizeRequest, { text: CODE, languageId: 'python', fileName: 'config.py' });
+		assert.strictEqual(result.fromCache, true);
+		assert.strictEqual((await server.stats()).generations, before);
+	});
+
+	it('explain works on a selection and on prose', async () => {
+		const code = await server.connection.sendRequest(ExplainRequest, { text: 'for line in lines:\n    print(line)\n', languageId: 'python', fileName: 'a.py' });
+		assert.strictEqual(code.record.kind, 'explain');
+		const prose = await server.connection.sendRequest(SummarizeRequest, {
+			text: '# Release notes\n\nThis release adds offline completions, a panel that shows token probabilities, and faster startup.\n',
+			languageId: 'markdown',
+			fileName: 'NOTES.md',
+		});
+		assert.ok(prose.record.steps.length > 0);
+	});
+
+	it('cancellation mid-generation stops within one model step', async () => {
+		await server.setSettings({ commands: { maxNewTokens: 600 } });
+		const cts = new CancellationTokenSource();
+		const stream = collect(() => cts.cancel());
+		const text = Array.from({ length: 30 }, (_, i) => `value_${i} = compute(${i})`).join('\n');
+		await assert.rejects(
+			server.connection.sendRequest(ExplainRequest, { text, languageId: 'python', fileName: 'long.py', partialResultToken: stream.token }, cts.token),
+			(e: ResponseError<unknown>) => e.code === LSPErrorCodes.RequestCancelled,
+		);
+		await new Promise((r) => setTimeout(r, 100));
+		const recent = (await server.stats()).recent[0];
+		assert.strictEqual(recent.stopReason, 'cancelled');
+		assert.ok(recent.stepsAfterCancel !== null && recent.stepsAfterCancel <= 1, `steps after cancel: ${recent.stepsAfterCancel}`);
+		assert.ok(recent.generatedTokens < 600);
+		await server.setSettings({});
+	});
+
+	it('an empty selection is a clear error', async () => {
+		await assert.rejects(
+			server.connection.sendRequest(ExplainRequest, { text: '   \n\t', languageId: 'python', fileName: 'a.py' }),
+			(e: ResponseError<unknown>) => e.code === RpcErrorCodes.InvalidParams && /Nothing to explain/.test(e.message),
+		);
+	});
+
+	it('input far over the token budget is truncated with a note', async () => {
+		const huge = CODE.repeat(400); // ~ 100k characters
+		const started = Date.now();
+		const result = await server.connection.sendRequest(SummarizeRequest, { text: huge, languageId: 'python', fileName: 'huge.py' });
+		assert.ok(result.truncated, 'a truncation note');
+		assert.ok(result.truncated.keptTokens <= 768, String(result.truncated.keptTokens));
+		assert.ok(result.truncated.inputTokens > 10 * result.truncated.keptTokens);
+		assert.match(result.truncated.message, /only its first \d+ of/);
+		assert.ok(Date.now() - started < 60_000);
+	});
+
+	it('a documentation comment for Python and TypeScript', async () => {
+		const py = await server.connection.sendRequest(DocCommentRequest, { code: CODE, languageId: 'python', fileName: 'config.py', symbolName: 'parse_config' });
+		assert.strictEqual(py.record.kind, 'docComment');
+		assert.ok(!py.text.includes('"""'), 'the docstring delimiter is not part of the content');
+		const ts = await server.connection.sendRequest(DocCommentRequest, {
+			code: 'export function clamp(value: number, min: number, max: number): number {\n  return Math.min(max, Math.max(min, value));\n}\n',
+			languageId: 'typescript',
+			fileName: 'math.ts',
+			symbolName: 'clamp',
+		});
+		assert.ok(!ts.text.includes('*/'));
+		assert.ok(ts.record.steps.length > 0);
+	});
+
+	it('a language the doc generator does not know is a clear error', async () => {
+		await assert.rejects(
+			server.connection.sendRequest(DocCommentRequest, { code: 'SELECT 1;', languageId: 'sql', fileName: 'q.sql', symbolName: 'q' }),
+			(e: ResponseError<unknown>) => {
+				assert.strictEqual(e.code, ErrorCodes.UnsupportedLanguage);
+				assert.match(e.message, /cannot write documentation comments for sql files.*Supported: TypeScript, JavaScript, Python, Java, Rust, C#, Go/);
+				return true;
+			},
+		);
+	});
+});

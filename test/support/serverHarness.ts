@@ -1,0 +1,182 @@
+/**
+ * Starts the built language server (dist/server/server.js) as a child process
+ * and talks to it over stdio with a real LSP connection, the way any LSP
+ * client would. Used by the server tests, the benchmark and fixture recorders.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import {
+	CancellationTokenSource,
+	ConfigurationRequest,
+	createProtocolConnection,
+	DidChangeConfigurationNotification,
+	DidChangeTextDocumentNotification,
+	DidOpenTextDocumentNotification,
+	InitializedNotification,
+	InitializeRequest,
+	InlineCompletionRequest,
+	InlineCompletionTriggerKind,
+	LogMessageNotification,
+	RegistrationRequest,
+	StreamMessageReader,
+	StreamMessageWriter,
+	type InlineCompletionList,
+	type Position,
+	type ProtocolConnection,
+} from 'vscode-languageserver-protocol/node';
+import { ConfirmDownloadRequest, EngineStatsRequest, ModelStatusNotification, type EngineStats, type ModelStatus } from '../../protocol/lsp';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const SERVER_BUNDLE = path.join(REPO_ROOT, 'dist', 'server', 'server.js');
+
+export interface HarnessOptions {
+	/** The `glassbox` settings section the client reports (raw, as a user would write it). */
+	settings?: Record<string, unknown>;
+	extensionPath?: string;
+}
+
+export class ServerHarness {
+	readonly statuses: ModelStatus[] = [];
+	readonly logs: string[] = [];
+	private settings: Record<string, unknown>;
+	private versions = new Map<string, number>();
+	private statusWaiters: (() => void)[] = [];
+	readonly storagePath: string;
+	/** Set when the server process ended. */
+	exited = false;
+
+	private constructor(
+		readonly child: ChildProcessWithoutNullStreams,
+		readonly connection: ProtocolConnection,
+		settings: Record<string, unknown>,
+		storagePath: string,
+	) {
+		this.settings = settings;
+		this.storagePath = storagePath;
+	}
+
+	static async start(options: HarnessOptions = {}): Promise<ServerHarness> {
+		if (!fs.existsSync(SERVER_BUNDLE)) {
+			throw new Error(`${SERVER_BUNDLE} is missing: run \`node esbuild.js\` first.`);
+		}
+		const storagePath = fs.mkdtempSync(path.join(os.tmpdir(), 'glassbox-test-'));
+		const child = spawn(process.execPath, [SERVER_BUNDLE, '--stdio'], { stdio: 'pipe' });
+		const connection = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+		const harness = new ServerHarness(child, connection, options.settings ?? {}, storagePath);
+		child.stderr.on('data', (d: Buffer) => harness.logs.push(d.toString()));
+		child.on('exit', (code, signal) => {
+			harness.exited = true;
+			harness.logs.push(`server exited: code ${code}, signal ${signal}`);
+			harness.statusWaiters.splice(0).forEach((w) => w());
+		});
+		connection.onRequest(ConfigurationRequest.type, (params) => params.items.map((item) => (item.section === 'glassbox' ? harness.settings : null)));
+		connection.onRequest(RegistrationRequest.type, () => undefined);
+		connection.onRequest(ConfirmDownloadRequest, () => false);
+		connection.onNotification(LogMessageNotification.type, (m) => {
+			harness.logs.push(m.message);
+		});
+		connection.onNotification(ModelStatusNotification, (s) => {
+			harness.statuses.push(s);
+			harness.statusWaiters.splice(0).forEach((w) => w());
+		});
+		connection.listen();
+		await connection.sendRequest(InitializeRequest.type, {
+			processId: process.pid,
+			rootUri: null,
+			capabilities: {
+				workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true } },
+				textDocument: { inlineCompletion: { dynamicRegistration: false } },
+			},
+			initializationOptions: { extensionPath: options.extensionPath ?? REPO_ROOT, storagePath },
+		});
+		await connection.sendNotification(InitializedNotification.type, {});
+		return harness;
+	}
+
+	get lastStatus(): ModelStatus | undefined {
+		return this.statuses[this.statuses.length - 1];
+	}
+
+	/**
+	 * Wait until the model reports one of `states` (after loading: 'ready' or
+	 * 'error'). With `after`, only statuses reported after that many count.
+	 */
+	async waitForState(states: ModelStatus['state'][], after = 0, timeoutMs = 120_000): Promise<ModelStatus> {
+		const deadline = Date.now() + timeoutMs;
+		for (;;) {
+			const s = this.statuses.length > after ? this.lastStatus : undefined;
+			if (s && states.includes(s.state)) {
+				return s;
+			}
+			if (Date.now() > deadline || this.exited) {
+				throw new Error(`Timed out waiting for model state ${states.join('/')}; last: ${JSON.stringify(s)}\n${this.logs.join('\n')}`);
+			}
+			await new Promise<void>((resolve) => {
+				const timer = setTimeout(resolve, 250);
+				this.statusWaiters.push(() => {
+					clearTimeout(timer);
+					resolve();
+				});
+			});
+		}
+	}
+
+	async open(uri: string, languageId: string, text: string): Promise<void> {
+		this.versions.set(uri, 1);
+		await this.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+			textDocument: { uri, languageId, version: 1, text },
+		});
+	}
+
+	async replace(uri: string, text: string): Promise<void> {
+		const version = (this.versions.get(uri) ?? 0) + 1;
+		this.versions.set(uri, version);
+		await this.connection.sendNotification(DidChangeTextDocumentNotification.type, {
+			textDocument: { uri, version },
+			contentChanges: [{ text }],
+		});
+	}
+
+	complete(uri: string, position: Position, token = new CancellationTokenSource().token): Promise<InlineCompletionList | null> {
+		return this.connection.sendRequest(
+			InlineCompletionRequest.type,
+			{ textDocument: { uri }, position, context: { triggerKind: InlineCompletionTriggerKind.Automatic } },
+			token,
+		) as Promise<InlineCompletionList | null>;
+	}
+
+	stats(): Promise<EngineStats> {
+		return this.connection.sendRequest(EngineStatsRequest);
+	}
+
+	/** Change the settings the client reports and tell the server (returns the status count before). */
+	async setSettings(settings: Record<string, unknown>): Promise<number> {
+		const count = this.statuses.length;
+		this.settings = settings;
+		await this.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
+		return count;
+	}
+
+	async dispose(): Promise<void> {
+		try {
+			await Promise.race([this.connection.sendRequest('shutdown'), new Promise((r) => setTimeout(r, 2000))]);
+			await this.connection.sendNotification('exit');
+		} catch {
+			// already gone
+		}
+		this.connection.dispose();
+		this.child.kill();
+		fs.rmSync(this.storagePath, { recursive: true, force: true });
+	}
+}
+
+/** Text of the first completion item, or '' when there is none. */
+export function firstItemText(list: InlineCompletionList | null): string {
+	const item = list?.items[0];
+	if (!item) {
+		return '';
+	}
+	return typeof item.insertText === 'string' ? item.insertText : item.insertText.value;
+}

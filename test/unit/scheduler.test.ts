@@ -1,0 +1,54 @@
+import * as assert from 'assert';
+import { CancellationTokenSource } from 'vscode-languageserver';
+import { Scheduler } from '../../server/src/scheduler';
+
+const none = () => new CancellationTokenSource().token;
+
+describe('scheduler', () => {
+	it('a newer request cancels the running one and takes over', async () => {
+		const s = new Scheduler();
+		const first = await s.acquire('auto', none());
+		assert.ok(first);
+		const second = s.acquire('auto', none());
+		assert.strictEqual(first.token.isCancellationRequested, true);
+		first.release();
+		assert.ok(await second);
+	});
+	it('stale waiting requests are dropped, not queued', async () => {
+		const s = new Scheduler();
+		const running = await s.acquire('auto', none());
+		const waiting = s.acquire('auto', none());
+		const newest = s.acquire('auto', none());
+		running!.release();
+		assert.strictEqual(await waiting, undefined);
+		const lease = await newest;
+		assert.ok(lease);
+		lease.release();
+	});
+	it('automatic requests do not pre-empt the user’s own', async () => {
+		const s = new Scheduler();
+		const user = await s.acquire('user', none());
+		assert.strictEqual(await s.acquire('auto', none()), undefined);
+		assert.strictEqual(user!.token.isCancellationRequested, false);
+		user!.release();
+		const after = await s.acquire('auto', none());
+		assert.ok(after);
+	});
+	it('a request cancelled while waiting never runs', async () => {
+		const s = new Scheduler();
+		const running = await s.acquire('user', none());
+		const cts = new CancellationTokenSource();
+		const waiting = s.acquire('user', cts.token);
+		cts.cancel();
+		running!.release();
+		assert.strictEqual(await waiting, undefined);
+		assert.strictEqual(s.busy, false);
+	});
+	it('cancelling the request cancels the lease token', async () => {
+		const s = new Scheduler();
+		const cts = new CancellationTokenSource();
+		const lease = await s.acquire('user', cts.token);
+		cts.cancel();
+		assert.strictEqual(lease!.token.isCancellationRequested, true);
+	});
+});
