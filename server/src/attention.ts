@@ -17,7 +17,8 @@ export interface AttentionTensor {
 export const PROMPT_ROWS_KEPT = 256;
 
 class ByteBuffer {
-	private bytes = new Uint8Array(1024);
+	// Clamped: assigning weight * 255 rounds and clamps in one native step.
+	private bytes = new Uint8ClampedArray(1024);
 	length = 0;
 
 	reserve(extra: number): void {
@@ -26,18 +27,24 @@ class ByteBuffer {
 			while (size < this.length + extra) {
 				size *= 2;
 			}
-			const grown = new Uint8Array(size);
+			const grown = new Uint8ClampedArray(size);
 			grown.set(this.bytes.subarray(0, this.length));
 			this.bytes = grown;
 		}
 	}
 
-	push(value: number): void {
-		this.bytes[this.length++] = value;
+	/** Append `count` weights from `data` at `start`, quantised to bytes. */
+	pushScaled(data: ArrayLike<number>, start: number, count: number): void {
+		const bytes = this.bytes;
+		let at = this.length;
+		for (let k = 0; k < count; k++) {
+			bytes[at++] = data[start + k] * 255;
+		}
+		this.length = at;
 	}
 
 	view(): Uint8Array {
-		return this.bytes.subarray(0, this.length);
+		return new Uint8Array(this.bytes.buffer, 0, this.length);
 	}
 }
 
@@ -90,11 +97,7 @@ export class AttentionCapture {
 					}
 					// Causal: only columns 0..row can carry weight.
 					buffer.reserve(row + 1);
-					const base = (h * q + s) * keys;
-					for (let k = 0; k <= row; k++) {
-						const v = data[base + k];
-						buffer.push(v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255));
-					}
+					buffer.pushScaled(data, (h * q + s) * keys, row + 1);
 				}
 			}
 		}

@@ -6,14 +6,13 @@
  * step, so a cancelled request stops within one model step.
  */
 import { randomUUID } from 'crypto';
-import { Tensor } from '@huggingface/transformers';
 import type { CancellationToken } from 'vscode-languageserver';
 import type { GenerationKind, GenerationRecord, SamplingOptions, StopReason, TokenStep } from '../../protocol/generation';
 import type { GenerationStats } from '../../protocol/lsp';
-import { AttentionCapture, type AttentionTensor } from './attention';
+import { AttentionCapture } from './attention';
 import type { StopVerdict } from './completionRules';
 import type { LoadedModel } from './modelLoader';
-import { chooseToken, describeStep, penalizeRepeats, seededRandom, softmax } from './sampling';
+import { chooseToken, describeStep, inspectLogits, penalizeRepeats, seededRandom } from './sampling';
 import { IncrementalDecoder } from './tokenCodec';
 
 export interface GenerationJob {
@@ -40,45 +39,6 @@ export interface GenerationOutcome {
 
 /** Alternatives shown per step. */
 const TOP_ALTERNATIVES = 8;
-
-type OrtLikeTensor = { data: ArrayLike<number>; dims: number[]; type: string; dispose?: () => void; location?: string };
-
-/** IEEE half → float, for models whose logits come back as float16. */
-function halfToFloat(h: number): number {
-	const s = h & 0x8000 ? -1 : 1;
-	const e = (h >> 10) & 0x1f;
-	const f = h & 0x03ff;
-	if (e === 0) {
-		return s * 2 ** -14 * (f / 1024);
-	}
-	if (e === 31) {
-		return f ? NaN : s * Infinity;
-	}
-	return s * 2 ** (e - 15) * (1 + f / 1024);
-}
-
-function lastRow(logits: OrtLikeTensor): Float32Array {
-	const [, seq, vocab] = logits.dims;
-	const start = (seq - 1) * vocab;
-	if (logits.data instanceof Float32Array) {
-		return logits.data.subarray(start, start + vocab);
-	}
-	const out = new Float32Array(vocab);
-	const half = logits.type === 'float16';
-	for (let i = 0; i < vocab; i++) {
-		const v = logits.data[start + i];
-		out[i] = half ? halfToFloat(v) : v;
-	}
-	return out;
-}
-
-function int64(values: number[] | bigint[], dims: number[]): Tensor {
-	const data = new BigInt64Array(values.length);
-	for (let i = 0; i < values.length; i++) {
-		data[i] = BigInt(values[i]);
-	}
-	return new Tensor('int64', data, dims);
-}
 
 function cutAtStopString(text: string, stops: string[]): string | undefined {
 	let cut = -1;
@@ -127,48 +87,26 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 	let stopReason: StopReason = 'maxTokens';
 	let text: string | undefined;
 	let firstTokenMs = 0;
-	let past: Record<string, OrtLikeTensor> | undefined;
+	const sequence = loaded.runner.start();
 	let input = job.promptIds;
-	let position = 0;
 	try {
 		for (let i = 0; i < job.sampling.maxNewTokens; i++) {
 			if (job.token.isCancellationRequested) {
 				stopReason = 'cancelled';
 				break;
 			}
-			const inputs: Record<string, unknown> = {
-				input_ids: int64(input, [1, input.length]),
-				attention_mask: int64(new Array<number>(position + input.length).fill(1), [1, position + input.length]),
-			};
-			if (past) {
-				inputs.past_key_values = past;
-			}
-			if (loaded.takesLogitsToKeep) {
-				inputs.num_logits_to_keep = int64([1], []);
-			}
-			const outputs = (await loaded.model.forward(inputs)) as Record<string, OrtLikeTensor>;
+			const firstRow = sequence.length;
+			const pass = await sequence.feed(input, capture !== null);
 			modelSteps++;
-
-			const next: Record<string, OrtLikeTensor> = {};
-			const attention: AttentionTensor[] = [];
-			for (const [name, tensor] of Object.entries(outputs)) {
-				if (name.startsWith('present')) {
-					next[name.replace('present', 'past_key_values')] = tensor;
-				} else if (name.startsWith('decoder_attentions.')) {
-					attention[Number(name.slice('decoder_attentions.'.length))] = tensor;
-				}
+			if (capture && pass.attention) {
+				capture.add(pass.attention, firstRow);
 			}
-			releaseGpuTensors(past);
-			past = next;
-			if (capture && attention.length === loaded.layers) {
-				capture.add(attention, position);
-			}
-			position += input.length;
 
-			const logits = lastRow(outputs.logits);
-			const probs = softmax(logits);
-			const penalized = penalizeRepeats(logits, generated, job.repetitionPenalty);
-			const id = chooseToken(penalized, job.sampling, random);
+			const dist = inspectLogits(pass.logits, TOP_ALTERNATIVES);
+			const id =
+				(job.sampling.greedy || job.sampling.temperature <= 0) && job.repetitionPenalty === 1
+					? dist.top[0].id
+					: chooseToken(penalizeRepeats(pass.logits, generated, job.repetitionPenalty), job.sampling, random);
 			if (i === 0) {
 				firstTokenMs = performance.now() - started;
 			}
@@ -177,7 +115,7 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 				break;
 			}
 			generated.push(id);
-			const step: TokenStep = { id, text: decoder.push(id), ...describeStep(probs, id, TOP_ALTERNATIVES, (t) => codec.tokenText(t)) };
+			const step: TokenStep = { id, text: decoder.push(id), ...describeStep(dist, id, (t) => codec.tokenText(t)) };
 			steps.push(step);
 			job.onSteps?.([step]);
 
@@ -200,7 +138,7 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 		}
 	} finally {
 		listener.dispose();
-		releaseGpuTensors(past);
+		sequence.release();
 	}
 
 	// A cancelled generation keeps what it produced: the panel shows it; completions drop it.
@@ -238,16 +176,4 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 			firstTokenMs,
 		},
 	};
-}
-
-/** CPU tensors are garbage collected; GPU buffers must be released by hand. */
-function releaseGpuTensors(tensors: Record<string, OrtLikeTensor> | undefined): void {
-	if (!tensors) {
-		return;
-	}
-	for (const t of Object.values(tensors)) {
-		if (t.location && t.location !== 'cpu') {
-			t.dispose?.();
-		}
-	}
 }

@@ -16,6 +16,7 @@ import {
 } from '@huggingface/transformers';
 import type { Device, Dtype } from '../../protocol/settings';
 import { familyFor, resolveModelSource, type FamilySpec, type ModelSource, type ModelSpec } from './modelRegistry';
+import { ModelRunner } from './modelRunner';
 import { TokenCodec } from './tokenCodec';
 import type { FimTokenIds } from './prompt';
 
@@ -42,11 +43,11 @@ export interface LoadedModel {
 	spec: ModelSpec | undefined;
 	fim: FimTokenIds | null;
 	stopIds: Set<number>;
+	/** Runs forward passes on the model's ONNX session. */
+	runner: ModelRunner;
 	layers: number;
 	heads: number;
 	hasAttention: boolean;
-	/** Whether the graph takes num_logits_to_keep (then prefill asks for the last row only). */
-	takesLogitsToKeep: boolean;
 	contextLength: number;
 	device: Device;
 	dtype: string;
@@ -206,8 +207,7 @@ function describe(
 ): LoadedModel {
 	const codec = new TokenCodec(tokenizer);
 	const config = model.config as unknown as Record<string, unknown>;
-	const session = (model as unknown as { sessions: Record<string, { inputNames: string[]; outputNames: string[] }> })
-		.sessions.model;
+	const session = (model as unknown as { sessions: Record<string, ConstructorParameters<typeof ModelRunner>[0]> }).sessions.model;
 	if (!session) {
 		throw new ModelLoadError(`${info.label} is not a decoder-only model (no 'model' ONNX session).`);
 	}
@@ -247,8 +247,8 @@ function describe(
 		stopIds,
 		layers,
 		heads,
+		runner: new ModelRunner(session, heads),
 		hasAttention: attentionOutputs.length === layers && layers > 0 && heads > 0,
-		takesLogitsToKeep: session.inputNames.includes('num_logits_to_keep'),
 		contextLength,
 		device: info.device,
 		dtype: info.dtype,

@@ -23,23 +23,37 @@ export const SUFFIX_SHARE = 0.25;
 
 type Encode = (text: string) => number[];
 
+/**
+ * Characters that usually hold a token budget (code averages three to four
+ * a token); tokenizing only that much, and widening when it was not enough,
+ * keeps a 1,000-token prompt from costing a tokenizer pass over 8,000
+ * characters.
+ */
+const CHARS_PER_TOKEN_GUESS = 4;
+
 /** The last `budget` tokens of `text`, cut at a line start when text had to go. */
 export function encodeTail(text: string, budget: number, encode: Encode): number[] {
 	if (budget <= 0 || text === '') {
 		return [];
 	}
-	let ids = encode(text);
+	let chars = Math.min(text.length, budget * CHARS_PER_TOKEN_GUESS);
+	let ids = encode(text.slice(text.length - chars));
+	while (ids.length < budget && chars < text.length) {
+		chars = Math.min(text.length, chars * 2);
+		ids = encode(text.slice(text.length - chars));
+	}
 	if (ids.length <= budget) {
 		return ids;
 	}
 	// Estimate how many characters to drop, then move to the next line start.
-	const charsPerToken = text.length / ids.length;
-	let cut = Math.min(text.length - 1, Math.ceil((ids.length - budget) * charsPerToken));
-	const nl = text.indexOf('\n', cut);
+	const window = text.slice(text.length - chars);
+	const charsPerToken = window.length / ids.length;
+	let cut = Math.min(window.length - 1, Math.ceil((ids.length - budget) * charsPerToken));
+	const nl = window.indexOf('\n', cut);
 	if (nl >= 0 && nl - cut < 400) {
 		cut = nl + 1;
 	}
-	ids = encode(text.slice(cut));
+	ids = encode(window.slice(cut));
 	return ids.length <= budget ? ids : ids.slice(ids.length - budget);
 }
 
@@ -48,17 +62,23 @@ export function encodeHead(text: string, budget: number, encode: Encode): number
 	if (budget <= 0 || text === '') {
 		return [];
 	}
-	let ids = encode(text);
+	let chars = Math.min(text.length, budget * CHARS_PER_TOKEN_GUESS);
+	let ids = encode(text.slice(0, chars));
+	while (ids.length < budget && chars < text.length) {
+		chars = Math.min(text.length, chars * 2);
+		ids = encode(text.slice(0, chars));
+	}
 	if (ids.length <= budget) {
 		return ids;
 	}
-	const charsPerToken = text.length / ids.length;
+	const window = text.slice(0, chars);
+	const charsPerToken = window.length / ids.length;
 	let cut = Math.max(1, Math.floor(budget * charsPerToken));
-	const nl = text.lastIndexOf('\n', cut);
+	const nl = window.lastIndexOf('\n', cut);
 	if (nl > 0 && cut - nl < 400) {
 		cut = nl + 1;
 	}
-	ids = encode(text.slice(0, cut));
+	ids = encode(window.slice(0, cut));
 	return ids.length <= budget ? ids : ids.slice(0, budget);
 }
 

@@ -143,18 +143,70 @@ export function chooseToken(logits: Float32Array, options: SamplingOptions, rand
 	return candidates[candidates.length - 1].id;
 }
 
+/** The model's distribution at one step, computed in two passes over the logits. */
+export interface StepDistribution {
+	/** Most likely ids, best first, with their logits. */
+	top: { id: number; logit: number }[];
+	/** Entropy in nats. */
+	entropy: number;
+	/** Natural-log probability of any id. */
+	logprob(id: number): number;
+}
+
+/**
+ * Softmax, entropy and top-k at once, without materialising the normalised
+ * distribution: with m = max logit and Z = Σ exp(x - m), p_i = exp(x_i - m) / Z
+ * and H = log Z - Σ p_i (x_i - m). This runs on every step of every
+ * completion, so it avoids the five separate passes the textbook way takes.
+ */
+export function inspectLogits(logits: Float32Array, k: number): StepDistribution {
+	let max = -Infinity;
+	for (let i = 0; i < logits.length; i++) {
+		if (logits[i] > max) {
+			max = logits[i];
+		}
+	}
+	let z = 0;
+	let weighted = 0;
+	const top: { id: number; logit: number }[] = [];
+	let floor = -Infinity;
+	for (let i = 0; i < logits.length; i++) {
+		const x = logits[i];
+		const d = x - max;
+		const e = Math.exp(d);
+		z += e;
+		weighted += e * d;
+		if (x > floor || top.length < k) {
+			let at = top.length;
+			while (at > 0 && top[at - 1].logit < x) {
+				at--;
+			}
+			top.splice(at, 0, { id: i, logit: x });
+			if (top.length > k) {
+				top.pop();
+			}
+			floor = top.length === k ? top[k - 1].logit : -Infinity;
+		}
+	}
+	const logZ = Math.log(z);
+	return {
+		top,
+		entropy: Math.max(0, logZ - weighted / z),
+		logprob: (id: number) => logits[id] - max - logZ,
+	};
+}
+
 /** What the inspector shows for one step, from the model's own distribution. */
 export function describeStep(
-	probs: Float32Array,
+	dist: StepDistribution,
 	chosen: number,
-	k: number,
 	tokenText: (id: number) => string,
 ): { prob: number; logprob: number; entropy: number; top: TokenAlternative[] } {
-	const prob = probs[chosen];
+	const logprob = dist.logprob(chosen);
 	return {
-		prob,
-		logprob: Math.log(Math.max(prob, 1e-30)),
-		entropy: entropy(probs),
-		top: topK(probs, k).map((c) => ({ id: c.id, prob: c.prob, text: tokenText(c.id) })),
+		prob: Math.exp(logprob),
+		logprob,
+		entropy: dist.entropy,
+		top: dist.top.map((c) => ({ id: c.id, prob: Math.exp(dist.logprob(c.id)), text: tokenText(c.id) })),
 	};
 }

@@ -106,31 +106,44 @@ export class TokenCodec {
 }
 
 /**
- * Splits the decoded text of a growing id list into per-token pieces. A
- * byte-level token can end inside a multi-byte character; its piece stays
- * empty until the character is complete, so the pieces always join to the
- * exact output text.
+ * Splits the decoded text of a growing id list into per-token pieces, in
+ * constant time per token. A byte-level token can end inside a multi-byte
+ * character; its piece stays empty until the character is complete, so the
+ * pieces always join to the exact output text. Each new piece is decoded with
+ * one token of left context, because some decoders (SentencePiece's) treat
+ * the first token of a sequence differently.
  */
 export class IncrementalDecoder {
-	private readonly ids: number[] = [];
-	private emitted = 0;
+	private pending: number[] = [];
+	private context: number | undefined;
+	private stable = '';
 
 	constructor(private readonly codec: TokenCodec) {}
 
+	private decodeWithContext(ids: number[]): string {
+		if (this.context === undefined) {
+			return this.codec.decode(ids);
+		}
+		const lead = this.codec.decode([this.context]);
+		const text = this.codec.decode([this.context, ...ids]);
+		return text.startsWith(lead) ? text.slice(lead.length) : this.codec.decode(ids);
+	}
+
 	push(id: number): string {
-		this.ids.push(id);
-		const text = this.codec.decode(this.ids);
-		const stable = text.endsWith('\uFFFD') ? text.replace(/\uFFFD+$/, '') : text;
-		if (stable.length <= this.emitted) {
+		this.pending.push(id);
+		const piece = this.decodeWithContext(this.pending);
+		// A UTF-8 character is at most 4 bytes: give up waiting after that many tokens.
+		if (piece.endsWith('\uFFFD') && this.pending.length < 4) {
 			return '';
 		}
-		const piece = stable.slice(this.emitted);
-		this.emitted = stable.length;
+		this.context = this.pending[this.pending.length - 1];
+		this.pending = [];
+		this.stable += piece;
 		return piece;
 	}
 
 	/** Text so far, including any incomplete trailing character. */
 	get text(): string {
-		return this.codec.decode(this.ids);
+		return this.pending.length === 0 ? this.stable : this.stable + this.decodeWithContext(this.pending);
 	}
 }

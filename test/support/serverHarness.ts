@@ -43,6 +43,7 @@ export class ServerHarness {
 	private settings: Record<string, unknown>;
 	private versions = new Map<string, number>();
 	private statusWaiters: (() => void)[] = [];
+	private configurationWaiters: (() => void)[] = [];
 	readonly storagePath: string;
 	/** Set when the server process ended. */
 	exited = false;
@@ -62,7 +63,7 @@ export class ServerHarness {
 			throw new Error(`${SERVER_BUNDLE} is missing: run \`node esbuild.js\` first.`);
 		}
 		const storagePath = fs.mkdtempSync(path.join(os.tmpdir(), 'glassbox-test-'));
-		const child = spawn(process.execPath, [SERVER_BUNDLE, '--stdio'], { stdio: 'pipe' });
+		const child = spawn(process.execPath, [...(process.env.GLASSBOX_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), SERVER_BUNDLE, '--stdio'], { stdio: 'pipe' });
 		const connection = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
 		const harness = new ServerHarness(child, connection, options.settings ?? {}, storagePath);
 		child.stderr.on('data', (d: Buffer) => harness.logs.push(d.toString()));
@@ -71,7 +72,10 @@ export class ServerHarness {
 			harness.logs.push(`server exited: code ${code}, signal ${signal}`);
 			harness.statusWaiters.splice(0).forEach((w) => w());
 		});
-		connection.onRequest(ConfigurationRequest.type, (params) => params.items.map((item) => (item.section === 'glassbox' ? harness.settings : null)));
+		connection.onRequest(ConfigurationRequest.type, (params) => {
+			setImmediate(() => harness.configurationWaiters.splice(0).forEach((w) => w()));
+			return params.items.map((item) => (item.section === 'glassbox' ? harness.settings : null));
+		});
 		connection.onRequest(RegistrationRequest.type, () => undefined);
 		connection.onRequest(ConfirmDownloadRequest, () => false);
 		connection.onNotification(LogMessageNotification.type, (m) => {
@@ -155,7 +159,16 @@ export class ServerHarness {
 	async setSettings(settings: Record<string, unknown>): Promise<number> {
 		const count = this.statuses.length;
 		this.settings = settings;
+		// Resolve once the server has pulled the new settings, so the next request sees them.
+		const pulled = new Promise<void>((resolve) => {
+			const timer = setTimeout(resolve, 5000);
+			this.configurationWaiters.push(() => {
+				clearTimeout(timer);
+				resolve();
+			});
+		});
 		await this.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
+		await pulled;
 		return count;
 	}
 
@@ -165,6 +178,16 @@ export class ServerHarness {
 			await this.connection.sendNotification('exit');
 		} catch {
 			// already gone
+		}
+		// Let the server exit by itself (it writes profiles and logs on exit); kill it if it does not.
+		if (!this.exited) {
+			await new Promise<void>((resolve) => {
+				const timer = setTimeout(resolve, 2000);
+				this.child.once('exit', () => {
+					clearTimeout(timer);
+					resolve();
+				});
+			});
 		}
 		this.connection.dispose();
 		this.child.kill();

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { chooseToken, describeStep, entropy, penalizeRepeats, seededRandom, softmax, topK } from '../../server/src/sampling';
+import { chooseToken, describeStep, entropy, inspectLogits, penalizeRepeats, seededRandom, softmax, topK } from '../../server/src/sampling';
 
 const greedy = { maxNewTokens: 1, greedy: true, temperature: 1, topK: 0, topP: 1, seed: 0 };
 const sample = { ...greedy, greedy: false };
@@ -58,11 +58,27 @@ describe('sampling', () => {
 		const out = penalizeRepeats(new Float32Array([2, -2, 1]), [0, 1, 0], 2);
 		assert.deepStrictEqual(Array.from(out), [1, -4, 1]);
 	});
+	it('inspectLogits agrees with softmax, entropy and topK computed separately', () => {
+		const logits = new Float32Array(5000);
+		const rnd = seededRandom(11);
+		for (let i = 0; i < logits.length; i++) {
+			logits[i] = (rnd() - 0.5) * 20;
+		}
+		const probs = softmax(logits);
+		const d = inspectLogits(logits, 8);
+		assert.deepStrictEqual(d.top.map((t) => t.id), topK(probs, 8).map((t) => t.id));
+		assert.ok(Math.abs(d.entropy - entropy(probs)) < 1e-4, `${d.entropy} vs ${entropy(probs)}`);
+		for (const id of [0, 17, d.top[0].id]) {
+			assert.ok(Math.abs(Math.exp(d.logprob(id)) - probs[id]) < 1e-6);
+		}
+	});
 	it('describeStep reports the chosen probability and alternatives', () => {
-		const probs = softmax(new Float32Array([2, 1, 0]));
-		const d = describeStep(probs, 1, 2, (id) => `t${id}`);
-		assert.ok(Math.abs(d.prob - probs[1]) < 1e-9);
+		const logits = new Float32Array([2, 1, 0]);
+		const probs = softmax(logits);
+		const d = describeStep(inspectLogits(logits, 2), 1, (id) => `t${id}`);
+		assert.ok(Math.abs(d.prob - probs[1]) < 1e-6);
 		assert.ok(Math.abs(d.logprob - Math.log(probs[1])) < 1e-6);
 		assert.deepStrictEqual(d.top.map((t) => t.text), ['t0', 't1']);
+		assert.ok(Math.abs(d.entropy - entropy(probs)) < 1e-6);
 	});
 });
