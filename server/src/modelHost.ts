@@ -86,6 +86,8 @@ export class ModelHost {
 	private async load(request: LoadRequest): Promise<LoadedModel | undefined> {
 		const previous = this.loaded;
 		this.loaded = undefined;
+		// A generation still running on the old session must end before the session goes.
+		await this.scheduler.cancelAll();
 		this.store.clear();
 		this.setStatus({ state: 'loading', model: request.model, label: request.model, device: request.device, dtype: request.dtype, hasAttention: false, fim: false, contextLength: 0 });
 		const started = performance.now();

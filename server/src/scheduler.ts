@@ -70,6 +70,16 @@ export class Scheduler {
 		};
 	}
 
+	/** Cancel whatever runs or waits, and resolve once the model is free (before unloading it). */
+	async cancelAll(): Promise<void> {
+		this.pending?.source.cancel();
+		this.pending = undefined;
+		this.current?.source.cancel();
+		while (this.current) {
+			await this.current.done;
+		}
+	}
+
 	private createSlot(priority: Priority, token: CancellationToken): Slot {
 		const source = new CancellationTokenSource();
 		token.onCancellationRequested(() => source.cancel());

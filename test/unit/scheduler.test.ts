@@ -51,4 +51,17 @@ describe('scheduler', () => {
 		cts.cancel();
 		assert.strictEqual(lease!.token.isCancellationRequested, true);
 	});
+	it('cancelAll stops the running and the waiting request and waits for the model', async () => {
+		const s = new Scheduler();
+		const running = await s.acquire('user', none());
+		const waiting = s.acquire('user', none());
+		let drained = false;
+		const drain = s.cancelAll().then(() => (drained = true));
+		assert.strictEqual(running!.token.isCancellationRequested, true);
+		await new Promise((r) => setTimeout(r, 5));
+		assert.strictEqual(drained, false, 'waits for the running request to release');
+		running!.release();
+		await drain;
+		assert.strictEqual(await waiting, undefined);
+	});
 });
