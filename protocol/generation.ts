@@ -55,7 +55,8 @@ export interface SamplingOptions {
  * Row p holds the weights the model used when it read the token at position p,
  * over columns 0..p; that row is what produced the token at position p + 1. So
  * the generated token steps[k] came from row promptTokens.length - 1 + k. The
- * last generated token is never read back, so it has no row of its own.
+ * last generated token has a row only when the model went on to produce an
+ * end token (stopReason 'eos'); otherwise it was never read back.
  */
 export interface AttentionShape {
 	layers: number;

@@ -12,7 +12,7 @@ import type { GenerationStats } from '../../protocol/lsp';
 import { AttentionCapture } from './attention';
 import type { StopVerdict } from './completionRules';
 import type { LoadedModel } from './modelLoader';
-import { chooseToken, describeStep, inspectLogits, penalizeRepeats, seededRandom } from './sampling';
+import { chooseToken, describeStep, inspectLogits, penalizeRepeats, seededRandom, type StepDistribution } from './sampling';
 import { IncrementalDecoder } from './tokenCodec';
 
 export interface GenerationJob {
@@ -39,6 +39,34 @@ export interface GenerationOutcome {
 
 /** Alternatives shown per step. */
 const TOP_ALTERNATIVES = 8;
+
+/**
+ * The next token. The inspector shows the model's own distribution, but
+ * control tokens (FIM markers) are never chosen: a small model sometimes
+ * ranks them first where they mean nothing.
+ */
+function pickToken(
+	logits: Float32Array,
+	dist: StepDistribution,
+	job: GenerationJob,
+	generated: number[],
+	banned: ReadonlySet<number>,
+	random: () => number,
+): number {
+	const greedy = job.sampling.greedy || job.sampling.temperature <= 0;
+	if (greedy && job.repetitionPenalty === 1) {
+		const best = dist.top.find((c) => !banned.has(c.id));
+		if (best) {
+			return best.id;
+		}
+	}
+	const adjusted = penalizeRepeats(logits, generated, job.repetitionPenalty);
+	const masked = adjusted === logits && banned.size > 0 ? Float32Array.from(logits) : adjusted;
+	for (const id of banned) {
+		masked[id] = -Infinity;
+	}
+	return chooseToken(masked, job.sampling, random);
+}
 
 function cutAtStopString(text: string, stops: string[]): string | undefined {
 	let cut = -1;
@@ -103,10 +131,7 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 			}
 
 			const dist = inspectLogits(pass.logits, TOP_ALTERNATIVES);
-			const id =
-				(job.sampling.greedy || job.sampling.temperature <= 0) && job.repetitionPenalty === 1
-					? dist.top[0].id
-					: chooseToken(penalizeRepeats(pass.logits, generated, job.repetitionPenalty), job.sampling, random);
+			const id = pickToken(pass.logits, dist, job, generated, loaded.bannedIds, random);
 			if (i === 0) {
 				firstTokenMs = performance.now() - started;
 			}

@@ -43,6 +43,8 @@ export interface LoadedModel {
 	spec: ModelSpec | undefined;
 	fim: FimTokenIds | null;
 	stopIds: Set<number>;
+	/** Control tokens that are never output (FIM markers and the like): all special tokens but the stops. */
+	bannedIds: Set<number>;
 	/** Runs forward passes on the model's ONNX session. */
 	runner: ModelRunner;
 	layers: number;
@@ -245,6 +247,7 @@ function describe(
 		spec: info.source.spec,
 		fim,
 		stopIds,
+		bannedIds: new Set(codec.specialIds.filter((id) => !stopIds.has(id))),
 		layers,
 		heads,
 		runner: new ModelRunner(session, heads),

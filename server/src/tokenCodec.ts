@@ -25,6 +25,11 @@ export class TokenCodec {
 				: null;
 	}
 
+	/** Ids of the tokenizer's special tokens (control tokens like <fim_middle>). */
+	get specialIds(): number[] {
+		return [...new Set(this.tokenizer.all_special_ids as number[])];
+	}
+
 	get vocabSize(): number {
 		return Object.keys(this.tokenizer.get_vocab()).length;
 	}
