@@ -164,6 +164,11 @@ export function repeatedTail(text: string): string | undefined {
 export function finalizeCompletion(generated: string, ctx: CompletionContext): string {
 	let text = checkStop(generated + (ctx.mode === 'multi' ? '\n' : ''), ctx).text;
 	text = text.replace(/\s+$/, '');
+	if (ctx.linePrefix !== '' && ctx.linePrefix.trim() === '') {
+		// The user already indented; more leading whitespace from the model is noise, and
+		// VS Code's Tab would indent instead of accepting a suggestion that starts with it.
+		text = text.replace(/^[ \t]+/, '');
+	}
 	text = trimSuffixOverlap(text, ctx.lineSuffix);
 	return text.trim() === '' ? '' : text;
 }

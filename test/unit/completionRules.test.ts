@@ -93,5 +93,9 @@ describe('completion rules', () => {
 			assert.strictEqual(finalizeCompletion('return 1  \n\n', ctx({ linePrefix: '    ' })), 'return 1');
 			assert.strictEqual(finalizeCompletion('foo(x)) ', ctx({ mode: 'single', lineSuffix: ')' })), 'foo(x)');
 		});
+		it('drops extra leading indentation when the user already indented', () => {
+			assert.strictEqual(finalizeCompletion('    return x', ctx({ linePrefix: '    ' })), 'return x');
+			assert.strictEqual(finalizeCompletion('    return x', ctx({ linePrefix: '' })), '    return x');
+		});
 	});
 });

@@ -35,7 +35,7 @@ describe('inspector session', () => {
 		const view = InspectorSession.view(entry);
 		assert.equal(view.status, 'done');
 		assert.equal(view.tokens, 3);
-		assert.equal(view.title, 'title r1');
+		assert.equal(view.title, 'Summarize a.ts', 'the command’s title is kept');
 		assert.equal(view.note, 'Input truncated');
 		// Insert uses the record's text, after completion rules.
 		assert.equal(InspectorSession.outputText(entry), 'Hello');

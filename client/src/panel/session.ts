@@ -87,7 +87,8 @@ export class InspectorSession {
 			entry.status = record.stopReason === 'cancelled' ? 'cancelled' : 'done';
 			entry.record = record;
 			entry.steps = record.steps;
-			entry.title = record.title || entry.title;
+			// The command's own title (it knows about the selection) beats the server's generic one.
+			entry.title = entry.title || record.title;
 			entry.note = note ?? null;
 			entry.stoppable = false;
 		}
