@@ -63,7 +63,10 @@ export class PromptForm {
 
 	restore(draft: PromptDraft | undefined): void {
 		const s = draft?.sampling ?? DEFAULT_SAMPLING;
-		this.prompt.value = draft?.prompt ?? '';
+		// Without a saved draft, keep whatever was typed while the script was loading.
+		if (draft) {
+			this.prompt.value = draft.prompt;
+		}
 		this.sampling.open = draft?.samplingOpen ?? false;
 		this.greedy.checked = s.greedy;
 		this.maxNewTokens.value = String(s.maxNewTokens);

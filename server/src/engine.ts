@@ -25,6 +25,12 @@ export interface GenerationJob {
 	stopStrings: string[];
 	/** Completion rules, called with the text so far after each step. */
 	stopRule?: (text: string) => StopVerdict;
+	/**
+	 * Token healing: the prompt's last token was removed and its text is given
+	 * here; the first generated token must start with it, and it is not part of
+	 * the output (the user already typed it).
+	 */
+	healed?: string;
 	onSteps?: (steps: TokenStep[]) => void;
 	/** Prompt rows of attention to keep (0: none; Infinity: all). */
 	attentionPromptRows: number;
@@ -66,6 +72,17 @@ function pickToken(
 		masked[id] = -Infinity;
 	}
 	return chooseToken(masked, job.sampling, random);
+}
+
+/** The most likely of the tokens that re-spell the healed text (greedy; healing is for completions). */
+function healedToken(logits: Float32Array, allowed: number[]): number {
+	let best = allowed[0];
+	for (const id of allowed) {
+		if (logits[id] > logits[best]) {
+			best = id;
+		}
+	}
+	return best;
 }
 
 function cutAtStopString(text: string, stops: string[]): string | undefined {
@@ -112,6 +129,8 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 		stepsAtCancel = 0;
 	}
 
+	const healed = job.healed ?? '';
+	const visible = (t: string): string => (t.startsWith(healed) ? t.slice(healed.length) : t);
 	let stopReason: StopReason = 'maxTokens';
 	let text: string | undefined;
 	let firstTokenMs = 0;
@@ -131,7 +150,11 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 			}
 
 			const dist = inspectLogits(pass.logits, TOP_ALTERNATIVES);
-			const id = pickToken(pass.logits, dist, job, generated, loaded.bannedIds, random);
+			const healing = i === 0 && healed !== '' ? codec.tokensStartingWith(healed) : [];
+			const id =
+				healing.length > 0
+					? healedToken(pass.logits, healing)
+					: pickToken(pass.logits, dist, job, generated, loaded.bannedIds, random);
 			if (i === 0) {
 				firstTokenMs = performance.now() - started;
 			}
@@ -144,7 +167,7 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 			steps.push(step);
 			job.onSteps?.([step]);
 
-			const sofar = decoder.text;
+			const sofar = visible(decoder.text);
 			const cut = cutAtStopString(sofar, job.stopStrings);
 			if (cut !== undefined) {
 				text = cut;
@@ -167,8 +190,8 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 	}
 
 	// A cancelled generation keeps what it produced: the panel shows it; completions drop it.
-	const finalText = text ?? decoder.text;
-	const keptSteps = text === undefined ? steps : stepsFor(steps, finalText);
+	const finalText = text ?? visible(decoder.text);
+	const keptSteps = text === undefined ? steps : stepsFor(steps, healed + finalText);
 	const elapsedMs = performance.now() - started;
 	const record: GenerationRecord = {
 		id: randomUUID(),

@@ -110,13 +110,31 @@ export class InlineCompletionService {
 			return this.answer(cached, params);
 		}
 
-		const prompt = buildCompletionPrompt(window.prefix, window.suffix, budget, loaded.fim, (t) => loaded.codec.encode(t));
+		const useFim = loaded.family.fimCompletions === false ? null : loaded.fim;
+		const prompt = buildCompletionPrompt(
+			window.prefix,
+			window.suffix,
+			budget,
+			useFim,
+			(t) => loaded.codec.encode(t),
+			loaded.family.fimSuffixTokens,
+		);
+		// Token healing when the prompt ends with the prefix: the cursor often ends inside a token
+		// (after a space, mid-word), a split the model rarely saw; let it re-spell the last token.
+		let ids = prompt.fim ? prompt.ids : [...loaded.startIds, ...prompt.ids];
+		let healed = '';
+		const last = ids[ids.length - 1];
+		if (prompt.endsWithPrefix && prompt.prefixTokens > 1 && !loaded.bannedIds.has(last) && !loaded.stopIds.has(last)) {
+			healed = loaded.codec.tokenText(last);
+			ids = ids.slice(0, -1);
+		}
 		let outcome;
 		try {
 			outcome = await this.host.run(loaded, 'auto', token, {
 				kind: 'completion',
 				title: `${path.basename(doc.uri)}:${line + 1}`,
-				promptIds: prompt.ids,
+				promptIds: ids,
+				healed,
 				sampling: { maxNewTokens: maxNew, greedy: true, temperature: 0, topK: 0, topP: 1, seed: 0 },
 				// Code repeats itself legitimately; no penalty for completions.
 				repetitionPenalty: 1,

@@ -45,6 +45,8 @@ export interface LoadedModel {
 	stopIds: Set<number>;
 	/** Control tokens that are never output (FIM markers and the like): all special tokens but the stops. */
 	bannedIds: Set<number>;
+	/** Tokens to put before a prompt that begins with plain text (registry: documentStart). */
+	startIds: number[];
 	/** Runs forward passes on the model's ONNX session. */
 	runner: ModelRunner;
 	layers: number;
@@ -220,9 +222,9 @@ function describe(
 	const fimIds = family.fim
 		? { prefix: codec.idOf(family.fim.prefix), suffix: codec.idOf(family.fim.suffix), middle: codec.idOf(family.fim.middle) }
 		: undefined;
-	const fim =
+	const fim: FimTokenIds | null =
 		fimIds && fimIds.prefix !== undefined && fimIds.suffix !== undefined && fimIds.middle !== undefined
-			? (fimIds as FimTokenIds)
+			? { prefix: fimIds.prefix, suffix: fimIds.suffix, middle: fimIds.middle, order: family.fim?.order ?? 'psm' }
 			: null;
 	const stopIds = new Set<number>();
 	for (const t of family.stop) {
@@ -234,6 +236,7 @@ function describe(
 	if (codec.eosTokenId !== undefined) {
 		stopIds.add(codec.eosTokenId);
 	}
+	const startId = family.documentStart === undefined ? undefined : codec.idOf(family.documentStart);
 	const tokenizerMax = Number(tokenizer.model_max_length);
 	const contextLength =
 		num(config, 'n_positions', 'max_position_embeddings', 'n_ctx') ??
@@ -248,6 +251,7 @@ function describe(
 		fim,
 		stopIds,
 		bannedIds: new Set(codec.specialIds.filter((id) => !stopIds.has(id))),
+		startIds: startId === undefined ? [] : [startId],
 		layers,
 		heads,
 		runner: new ModelRunner(session, heads),

@@ -12,6 +12,8 @@ export interface FimSpec {
 	prefix: string;
 	suffix: string;
 	middle: string;
+	/** Token order the model was trained on (default psm). */
+	order?: 'psm' | 'spm';
 }
 
 export type TemplateSpec =
@@ -20,6 +22,15 @@ export type TemplateSpec =
 
 export interface FamilySpec {
 	fim?: FimSpec;
+	/** Most suffix tokens in a FIM completion prompt (models trained on short examples). */
+	fimSuffixTokens?: number;
+	/** false: complete from the prefix only, even though the model has FIM tokens (its eval says FIM is worse). */
+	fimCompletions?: boolean;
+	/**
+	 * The token that preceded every document in training. Prompts that begin with plain
+	 * text start with it; without it a short prompt looks like the middle of a stream.
+	 */
+	documentStart?: string;
 	stop: string[];
 	repetitionPenalty: number;
 	/** Templates per task, keyed by comment group ('*' = fallback). */

@@ -9,6 +9,11 @@ export interface FimTokenIds {
 	prefix: number;
 	suffix: number;
 	middle: number;
+	/**
+	 * psm: <pre>PREFIX<suf>SUFFIX<mid> (most models). spm: <pre><suf>SUFFIX<mid>PREFIX,
+	 * where the middle continues the prefix directly (the embedded model).
+	 */
+	order: 'psm' | 'spm';
 }
 
 export interface CompletionPrompt {
@@ -16,6 +21,8 @@ export interface CompletionPrompt {
 	prefixTokens: number;
 	suffixTokens: number;
 	fim: boolean;
+	/** The prompt's last tokens are the prefix (plain or SPM), so its last token can be healed. */
+	endsWithPrefix: boolean;
 }
 
 /** Most of the budget goes to the prefix: it predicts the next tokens best. */
@@ -88,18 +95,28 @@ export function buildCompletionPrompt(
 	budget: number,
 	fim: FimTokenIds | null,
 	encode: Encode,
+	/** A model trained on short FIM examples bridges only a short suffix (registry: fimSuffixTokens). */
+	maxSuffixTokens = Number.POSITIVE_INFINITY,
 ): CompletionPrompt {
 	if (!fim) {
 		const ids = encodeTail(prefix, budget, encode);
-		return { ids, prefixTokens: ids.length, suffixTokens: 0, fim: false };
+		return { ids, prefixTokens: ids.length, suffixTokens: 0, fim: false, endsWithPrefix: true };
 	}
 	const room = Math.max(0, budget - 3);
-	const suffixIds = encodeHead(suffix, Math.floor(room * SUFFIX_SHARE), encode);
+	const suffixIds = encodeHead(suffix, Math.floor(Math.min(room * SUFFIX_SHARE, maxSuffixTokens)), encode);
 	const prefixIds = encodeTail(prefix, room - suffixIds.length, encode);
 	return {
-		ids: [fim.prefix, ...prefixIds, fim.suffix, ...suffixIds, fim.middle],
+		ids: fimIds(fim, prefixIds, suffixIds),
 		prefixTokens: prefixIds.length,
 		suffixTokens: suffixIds.length,
 		fim: true,
+		endsWithPrefix: fim.order === 'spm',
 	};
+}
+
+/** Arrange prefix and suffix around the model's FIM tokens in its order. */
+export function fimIds(fim: FimTokenIds, prefixIds: readonly number[], suffixIds: readonly number[]): number[] {
+	return fim.order === 'spm'
+		? [fim.prefix, fim.suffix, ...suffixIds, fim.middle, ...prefixIds]
+		: [fim.prefix, ...prefixIds, fim.suffix, ...suffixIds, fim.middle];
 }

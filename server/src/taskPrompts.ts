@@ -6,7 +6,7 @@
 import { DOC_COMMENT_LANGUAGES, commentGroup, languageName, type CommentGroup } from './languages';
 import { registry, type TaskName, type TemplateSpec } from './modelRegistry';
 import type { LoadedModel } from './modelLoader';
-import { encodeHead } from './prompt';
+import { encodeHead, fimIds } from './prompt';
 
 export interface TaskInput {
 	task: TaskName;
@@ -22,6 +22,8 @@ export interface TaskPrompt {
 	stopStrings: string[];
 	inputTokens: number;
 	keptTokens: number;
+	/** Text of the prompt's last token, removed for token healing ('' for none). */
+	healed: string;
 }
 
 /** Doc comments use the language's own style; other tasks only care how it comments. */
@@ -92,22 +94,25 @@ export function buildTaskPrompt(loaded: LoadedModel, input: TaskInput, budget: n
 			{ role: 'system', content: registry.chatTasks.system },
 			{ role: 'user', content: fill(registry.chatTasks[input.task], values) },
 		]);
-		return { ids, stopStrings: [], inputTokens: allIds.length, keptTokens };
+		return { ids, stopStrings: [], inputTokens: allIds.length, keptTokens, healed: '' };
 	}
 
 	const template = pickTemplate(loaded, input.task, templateGroup(input.task, input.languageId));
 	let ids: number[];
 	if (template.kind === 'fim' && loaded.fim) {
-		ids = [
-			loaded.fim.prefix,
-			...codec.encode(fill(template.prefix, values)),
-			loaded.fim.suffix,
-			...codec.encode(fill(template.suffix, values)),
-			loaded.fim.middle,
-		];
+		ids = fimIds(loaded.fim, codec.encode(fill(template.prefix, values)), codec.encode(fill(template.suffix, values)));
 	} else {
 		const prompt = template.kind === 'plain' ? template.prompt : `${template.prefix}`;
-		ids = codec.encode(fill(prompt, values));
+		ids = [...loaded.startIds, ...codec.encode(fill(prompt, values))];
 	}
-	return { ids, stopStrings: template.stop ?? [], inputTokens: allIds.length, keptTokens };
+	// Templates end in the middle of a line ("/**\n * ", "# "): a lone trailing space is a token the
+	// model rarely saw before text and often answers with end-of-text. Heal it: drop the last token
+	// and let the first generated token re-spell it (a prompt ending in a control token is left alone).
+	let healed = '';
+	const last = ids[ids.length - 1];
+	if (ids.length > 1 && last !== undefined && !loaded.bannedIds.has(last) && !loaded.stopIds.has(last)) {
+		healed = codec.tokenText(last);
+		ids = ids.slice(0, -1);
+	}
+	return { ids, stopStrings: template.stop ?? [], inputTokens: allIds.length, keptTokens, healed };
 }

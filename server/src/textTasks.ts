@@ -86,6 +86,7 @@ export class TextTaskService {
 			kind: input.task,
 			title: this.title(input),
 			promptIds: prompt.ids,
+			healed: prompt.healed,
 			sampling: { maxNewTokens: maxNew, greedy: true, temperature: 0, topK: 0, topP: 1, seed: 0 },
 			repetitionPenalty: loaded.family.repetitionPenalty,
 			stopStrings: prompt.stopStrings,

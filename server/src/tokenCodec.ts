@@ -16,6 +16,8 @@ export class TokenCodec {
 	private readonly specials: string[];
 	private readonly specialPattern: RegExp | null;
 	private readonly textCache = new Map<number, string>();
+	private readonly healCache = new Map<string, number[]>();
+	private vocabSizeValue: number | undefined;
 
 	constructor(private readonly tokenizer: PreTrainedTokenizer) {
 		this.specials = [...new Set(tokenizer.all_special_tokens as string[])].filter((t) => t.length > 1);
@@ -31,7 +33,10 @@ export class TokenCodec {
 	}
 
 	get vocabSize(): number {
-		return Object.keys(this.tokenizer.get_vocab()).length;
+		// transformers.js 3 returns a Map; older tokenizers a plain object.
+		const vocab = this.tokenizer.get_vocab() as Map<string, number> | Record<string, number>;
+		this.vocabSizeValue ??= vocab instanceof Map ? vocab.size : Object.keys(vocab).length;
+		return this.vocabSizeValue;
 	}
 
 	/** Id of a token given by its exact string (special tokens included), or undefined. */
@@ -94,6 +99,29 @@ export class TokenCodec {
 			this.textCache.set(id, text);
 		}
 		return text;
+	}
+
+	/**
+	 * Ids of the ordinary tokens whose text starts with `text` (for token
+	 * healing). Scans the vocabulary once per distinct text; cached.
+	 */
+	tokensStartingWith(text: string): number[] {
+		let ids = this.healCache.get(text);
+		if (!ids) {
+			ids = [];
+			const special = new Set(this.specialIds);
+			const size = this.vocabSize;
+			for (let id = 0; id < size; id++) {
+				if (!special.has(id) && this.tokenText(id).startsWith(text)) {
+					ids.push(id);
+				}
+			}
+			if (this.healCache.size > 1000) {
+				this.healCache.clear();
+			}
+			this.healCache.set(text, ids);
+		}
+		return ids;
 	}
 
 	/** Render a conversation with the model's chat template, ready for the assistant's turn. */

@@ -72,7 +72,7 @@ async function main(): Promise<void> {
 				throw new Error('no completion record');
 			}
 			const r0 = performance.now();
-			const ids = await raw.decode(record.promptIds, stats.modelSteps);
+			const ids = await raw.decode(record.promptIds, stats.modelSteps, record.steps[0]?.id);
 			const rawMs = performance.now() - r0;
 			const serverIds = record.steps.map((s) => s.id);
 			if (serverIds.some((id, i) => ids[i] !== id)) {

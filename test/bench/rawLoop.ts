@@ -23,8 +23,13 @@ export class RawDecoder {
 		return new RawDecoder(session, keyInputs.length, Number(shape[1]), Number(shape[3]));
 	}
 
-	/** Greedy decoding for exactly `passes` forward passes; returns the chosen ids. */
-	async decode(promptIds: number[], passes: number): Promise<number[]> {
+	/**
+	 * Greedy decoding for exactly `passes` forward passes; returns the chosen
+	 * ids. `firstToken` replaces the first argmax (the server heals the
+	 * prompt's last token, a constraint on the first choice only; the passes
+	 * cost the same).
+	 */
+	async decode(promptIds: number[], passes: number, firstToken?: number): Promise<number[]> {
 		const chosen: number[] = [];
 		let input = promptIds;
 		let past: Record<string, ort.Tensor> = {};
@@ -54,6 +59,9 @@ export class RawDecoder {
 				if (data[base + v] > data[base + best]) {
 					best = v;
 				}
+			}
+			if (pass === 0 && firstToken !== undefined) {
+				best = firstToken;
 			}
 			chosen.push(best);
 			past = {};

@@ -26,6 +26,8 @@ describe('e2e: the inspector view (packaged extension in code-server)', function
 		await wb.page.locator('.sidebar .composite.title', { hasText: /Inspector/i }).waitFor({ timeout: 15_000 });
 		await wb.setSidebarWidth(480);
 		const panel = await wb.webviewFrame('#prompt-form');
+		// The page's script has run (the model line is filled in by it) before we type.
+		await panel.locator('#model-status', { hasText: /ready/ }).waitFor({ timeout: 30_000 });
 
 		// Mid-expression, so that even a small model has something to continue.
 		await panel.locator('#prompt').fill('def fibonacci(n):\n    if n < 2:\n        return n\n    return fibonacci(');

@@ -164,11 +164,20 @@ describe('inline completion over LSP (embedded model)', function () {
 		});
 
 		it('a document edited between request and answer gets no stale answer', async () => {
+			// A long generation, so that the edit certainly lands while the model runs.
+			await server.setSettings({ completion: { maxNewTokens: 400 } });
 			const uri = 'file:///work/edited.py';
-			await server.open(uri, 'python', 'class Stack:\n    def __init__(self):\n        self.items = ');
-			const pending = server.complete(uri, { line: 2, character: 21 });
-			await server.replace(uri, 'class Stack:\n    def __init__(self):\n        self.items = []\n');
+			const text = numbers.replace('values', 'odds');
+			await server.open(uri, 'python', text);
+			const started = nextGeneration();
+			const pending = server.complete(uri, { line: 0, character: text.length });
+			await started;
+			await server.replace(uri, `${text}501]\n`);
 			assert.deepStrictEqual(await pending, { items: [] });
+			const recent = (await server.stats()).recent[0];
+			assert.strictEqual(recent.kind, 'completion');
+			assert.ok(recent.generatedTokens > 0, 'the model ran; its answer was dropped as stale');
+			await server.setSettings({});
 			await stillServes();
 		});
 	});

@@ -164,6 +164,26 @@ describe('docCommentFormat', () => {
 
 		it('fails clearly when the model wrote no text', () => {
 			assert.throws(() => formatDocComment('/** */', { style: 'jsdoc', indent: '', tabSize: 4, name: 'f' }), /The model returned no documentation text\./);
+			// A @returns for a function that returns nothing is dropped, which leaves nothing.
+			const noReturn = { params: [], returns: 'no' as const };
+			assert.throws(() => formatDocComment('@returns nothing', { style: 'jsdoc', indent: '', tabSize: 4, name: 'f', signature: noReturn }), /no documentation text/);
+		});
+
+		it('takes the " * " off lines the model wrote from inside a block comment', () => {
+			assert.strictEqual(cleanModelText('Returns the distance\n * between two points.\n *\n * @param a first', 'jsdoc'), 'Returns the distance\nbetween two points.\n\n@param a first');
+			// Markdown bullets in a docstring are not comment stars.
+			assert.strictEqual(cleanModelText('Items:\n* one\n* two', 'docstring'), 'Items:\n* one\n* two');
+		});
+
+		it('writes a comment of tags alone when the model wrote no prose', () => {
+			const lines = formatDocComment('@param {number} a The first.\n * @see other', {
+				style: 'jsdoc',
+				indent: '',
+				tabSize: 4,
+				name: 'f',
+				signature: { params: ['a'], returns: 'no' },
+			});
+			assert.deepStrictEqual(lines, ['/**', ' * @param {number} a The first.', ' * @see other', ' */']);
 		});
 	});
 

@@ -26,17 +26,29 @@ describe('prompt building', () => {
 		assert.strictEqual(encodeHead(long, 100, encode).length, 100);
 	});
 	it('builds a FIM prompt with prefix, suffix and middle tokens in order', () => {
-		const fim = { prefix: 1, suffix: 2, middle: 3 };
+		const fim = { prefix: 1, suffix: 2, middle: 3, order: 'psm' as const };
 		const p = buildCompletionPrompt('ab', 'cd', 100, fim, encode);
 		assert.deepStrictEqual(p.ids, [1, 97, 98, 2, 99, 100, 3]);
 		assert.strictEqual(p.fim, true);
 	});
+	it('builds a suffix-prefix-middle prompt for models trained that way', () => {
+		const fim = { prefix: 1, suffix: 2, middle: 3, order: 'spm' as const };
+		const p = buildCompletionPrompt('ab', 'cd', 100, fim, encode);
+		assert.deepStrictEqual(p.ids, [1, 2, 99, 100, 3, 97, 98]);
+		assert.strictEqual(p.endsWithPrefix, true);
+	});
 	it('gives most of the budget to the prefix', () => {
-		const fim = { prefix: 1, suffix: 2, middle: 3 };
+		const fim = { prefix: 1, suffix: 2, middle: 3, order: 'psm' as const };
 		const p = buildCompletionPrompt('p'.repeat(1000), 's'.repeat(1000), 103, fim, encode);
 		assert.strictEqual(p.ids.length, 103);
 		assert.strictEqual(p.suffixTokens, 25);
 		assert.strictEqual(p.prefixTokens, 75);
+	});
+	it('caps the suffix for models trained on short FIM examples', () => {
+		const fim = { prefix: 1, suffix: 2, middle: 3, order: 'psm' as const };
+		const p = buildCompletionPrompt('p'.repeat(1000), 's'.repeat(1000), 403, fim, encode, 40);
+		assert.strictEqual(p.suffixTokens, 40);
+		assert.strictEqual(p.prefixTokens, 360);
 	});
 	it('uses the prefix only without FIM tokens', () => {
 		const p = buildCompletionPrompt('abc', 'def', 100, null, encode);

@@ -113,7 +113,8 @@ const MIN_TEXT_WIDTH = 30;
  */
 export function formatDocComment(raw: string, options: FormatOptions): string[] {
 	const parts = parseDoc(cleanModelText(raw, options.style), options.style);
-	if (parts.blocks.length === 0) {
+	// Tags alone (@param, @returns, @see) still document the symbol.
+	if (parts.blocks.length === 0 && parts.params.length === 0 && parts.returns === undefined && parts.tags.length === 0) {
 		throw new DocFormatError('The model returned no documentation text.');
 	}
 	const { style } = options;
@@ -127,6 +128,9 @@ export function formatDocComment(raw: string, options: FormatOptions): string[] 
 	const tags = TAGGED.has(style) ? tagLines(parts, options.signature, style, textWidth) : [];
 
 	const body = renderBlocks(parts.blocks, style, textWidth, style === 'docstring' ? 3 : 0);
+	if (body.length === 0 && tags.length === 0) {
+		throw new DocFormatError('The model returned no documentation text.');
+	}
 	const ind = (s: string): string => (s === '' ? '' : options.indent + s);
 
 	switch (style) {
@@ -136,7 +140,7 @@ export function formatDocComment(raw: string, options: FormatOptions): string[] 
 			if (body.length === 1 && tags.length === 0 && indentCols + single.length <= width) {
 				return [ind(single)];
 			}
-			const inner = tags.length > 0 ? [...body, '', ...tags] : body;
+			const inner = body.length > 0 && tags.length > 0 ? [...body, '', ...tags] : [...body, ...tags];
 			return [ind('/**'), ...inner.map((l) => ind(l === '' ? ' *' : ` * ${l}`)), ind(' */')];
 		}
 		case 'docstring': {
@@ -186,6 +190,12 @@ export function cleanModelText(raw: string, style: CommentStyle): string {
 		lines = lines.slice(1);
 	}
 	const first = (lines[0] ?? '').trim();
+	// Text written from inside a block comment ("/**\n * " was the prompt): its later lines carry " * ".
+	const starred = (l: string): boolean => /^\s*\*(?!\/)/.test(l);
+	const rest = lines.slice(1).filter((l) => l.trim() !== '');
+	if ((style === 'jsdoc' || style === 'javadoc') && !first.startsWith('/*') && rest.length > 0 && rest.every(starred)) {
+		lines = [lines[0], ...lines.slice(1).map((l) => l.replace(/^\s*\*(?!\/) ?/, ''))];
+	}
 	if (first.startsWith('/*')) {
 		const joined = lines.join('\n').replace(/^\s*\/\*+!?/, '');
 		const close = joined.indexOf('*/');
