@@ -77,7 +77,9 @@ export class AttentionCapture {
 	 * queries are positions firstRow, firstRow+1, ...
 	 */
 	add(perLayer: AttentionTensor[], firstRow: number): void {
-		if (perLayer.length !== this.layers || firstRow !== this.rowsEnd) {
+		// Rows before rowStart may be skipped (a prompt pass run without attention outputs).
+		const gap = firstRow > this.rowsEnd && firstRow > this.rowStart;
+		if (perLayer.length !== this.layers || firstRow < this.rowsEnd || gap) {
 			throw new Error(`Attention rows out of order: expected row ${this.rowsEnd}, got ${firstRow}.`);
 		}
 		let queries = 0;

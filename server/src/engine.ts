@@ -32,7 +32,11 @@ export interface GenerationJob {
 	 */
 	healed?: string;
 	onSteps?: (steps: TokenStep[]) => void;
-	/** Prompt rows of attention to keep (0: none; Infinity: all). */
+	/**
+	 * Prompt rows of attention to keep (Infinity: all). The generated tokens' rows are always
+	 * kept when the model has attention outputs; 0 also spares the prompt pass from copying out
+	 * its attentions (64 MB for a 1,000-token prompt on the embedded model).
+	 */
 	attentionPromptRows: number;
 	token: CancellationToken;
 }
@@ -116,7 +120,7 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 	const generated: number[] = [];
 	const promptLength = job.promptIds.length;
 	const capture =
-		loaded.hasAttention && job.attentionPromptRows > 0
+		loaded.hasAttention
 			? new AttentionCapture(loaded.layers, loaded.heads, Math.max(0, promptLength - job.attentionPromptRows))
 			: null;
 
@@ -143,7 +147,8 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 				break;
 			}
 			const firstRow = sequence.length;
-			const pass = await sequence.feed(input, capture !== null);
+			// The prompt's own rows only when asked for; the generated tokens' rows always.
+			const pass = await sequence.feed(input, capture !== null && (i > 0 || job.attentionPromptRows > 0));
 			modelSteps++;
 			if (capture && pass.attention) {
 				capture.add(pass.attention, firstRow);

@@ -73,6 +73,8 @@ function emptyCache(session: Session, cacheInputs: string[], heads: number): Rec
 export class ModelRunner {
 	private readonly cacheInputs: string[];
 	private readonly attentionOutputs: string[];
+	/** Every output but the attentions: a pass that needs no attention skips copying them out. */
+	private readonly plainOutputs: string[];
 	private readonly takesPositions: boolean;
 	private readonly takesLogitsToKeep: boolean;
 	private readonly takesCacheBranch: boolean;
@@ -85,6 +87,7 @@ export class ModelRunner {
 		this.attentionOutputs = session.outputNames
 			.filter((n) => n.startsWith('decoder_attentions.'))
 			.sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]));
+		this.plainOutputs = session.outputNames.filter((n) => !n.startsWith('decoder_attentions.'));
 		this.takesPositions = session.inputNames.includes('position_ids');
 		this.takesLogitsToKeep = session.inputNames.includes('num_logits_to_keep');
 		this.takesCacheBranch = session.inputNames.includes('use_cache_branch');
@@ -121,7 +124,8 @@ export class ModelRunner {
 		if (this.takesCacheBranch) {
 			feeds.use_cache_branch = new Tensor('bool', Uint8Array.of(position > 0 ? 1 : 0), [1]);
 		}
-		const out = await this.session.run(feeds);
+		// A 1,000-token prompt's attentions are 16 floats per token pair per layer: 64 MB to allocate and fill.
+		const out = keepAttention || !this.hasAttention ? await this.session.run(feeds) : await this.session.run(feeds, this.plainOutputs);
 		const present: Record<string, Tensor> = {};
 		for (const name of Object.keys(out)) {
 			if (name.startsWith('present')) {

@@ -13,6 +13,7 @@ export class RawDecoder {
 		private readonly layers: number,
 		private readonly heads: number,
 		private readonly headDim: number,
+		private readonly outputs = session.outputNames.filter((n) => n === 'logits' || n.startsWith('present')),
 	) {}
 
 	static async load(modelDir: string): Promise<RawDecoder> {
@@ -49,7 +50,8 @@ export class RawDecoder {
 			if (this.session.inputNames.includes('position_ids')) {
 				feeds.position_ids = new ort.Tensor('int64', BigInt64Array.from({ length: input.length }, (_, i) => BigInt(position + i)), [1, input.length]);
 			}
-			const out = await this.session.run(feeds);
+			// Only what a decode loop uses: the logits and the cache (no attention outputs).
+			const out = await this.session.run(feeds, this.outputs);
 			const logits = out.logits;
 			const [, seq, vocab] = logits.dims as number[];
 			const data = logits.data as Float32Array;

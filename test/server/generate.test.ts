@@ -80,8 +80,13 @@ describe('generate and attention over LSP (embedded model)', function () {
 		assert.ok(last);
 		assert.strictEqual(last.kind, 'completion');
 		assert.strictEqual(last.text, text);
-		// Completions keep attention rows for the last 64 prompt tokens and the generated ones.
+		// Completions keep the generated tokens' attention rows (over the whole prompt), not the prompt's own.
 		assert.ok(last.attention);
-		assert.strictEqual(last.attention.rowStart, Math.max(0, last.promptTokens.length - 64));
+		assert.strictEqual(last.attention.rowStart, last.promptTokens.length);
+		assert.ok(last.steps.length > 1, 'a completion of several tokens');
+		assert.ok(last.attention.totalTokens > last.attention.rowStart && last.attention.totalTokens <= last.promptTokens.length + last.steps.length);
+		const layer = await server.connection.sendRequest(AttentionRequest, { generationId: last.id, layer: 0 });
+		assert.strictEqual(layer.rowStart, last.promptTokens.length);
+		assert.ok(layer.data.length > 0);
 	});
 });
