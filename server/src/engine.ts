@@ -78,6 +78,19 @@ function pickToken(
 	return chooseToken(masked, job.sampling, random);
 }
 
+/**
+ * Token healing for a prompt that ends in ordinary text: drop its last token and
+ * return that token's text as GenerationJob.healed. A prompt ending in a control
+ * token (<fim_middle>, a stop token) is left alone.
+ */
+export function healLastToken(loaded: LoadedModel, ids: number[]): { ids: number[]; healed: string } {
+	const last = ids[ids.length - 1];
+	if (ids.length < 2 || last === undefined || loaded.bannedIds.has(last) || loaded.stopIds.has(last)) {
+		return { ids, healed: '' };
+	}
+	return { ids: ids.slice(0, -1), healed: loaded.codec.tokenText(last) };
+}
+
 /** The most likely of the tokens that re-spell the healed text (greedy; healing is for completions). */
 function healedToken(logits: Float32Array, allowed: number[]): number {
 	let best = allowed[0];

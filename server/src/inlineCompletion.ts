@@ -24,6 +24,7 @@ import {
 } from './completionRules';
 import { charsForTokens, cursorWindow, looksBinary } from './documentGuard';
 import type { ModelHost } from './modelHost';
+import { healLastToken } from './engine';
 import { buildCompletionPrompt } from './prompt';
 import type { ServerSettings } from './settings';
 
@@ -121,13 +122,8 @@ export class InlineCompletionService {
 		);
 		// Token healing when the prompt ends with the prefix: the cursor often ends inside a token
 		// (after a space, mid-word), a split the model rarely saw; let it re-spell the last token.
-		let ids = prompt.fim ? prompt.ids : [...loaded.startIds, ...prompt.ids];
-		let healed = '';
-		const last = ids[ids.length - 1];
-		if (prompt.endsWithPrefix && prompt.prefixTokens > 1 && !loaded.bannedIds.has(last) && !loaded.stopIds.has(last)) {
-			healed = loaded.codec.tokenText(last);
-			ids = ids.slice(0, -1);
-		}
+		const full = prompt.fim ? prompt.ids : [...loaded.startIds, ...prompt.ids];
+		const { ids, healed } = prompt.endsWithPrefix && prompt.prefixTokens > 1 ? healLastToken(loaded, full) : { ids: full, healed: '' };
 		let outcome;
 		try {
 			outcome = await this.host.run(loaded, 'auto', token, {

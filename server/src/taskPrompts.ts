@@ -3,6 +3,7 @@
  * the chat template for instruct models, the family's templates as data from
  * models/registry.json otherwise, with the input cut to its token budget.
  */
+import { healLastToken } from './engine';
 import { DOC_COMMENT_LANGUAGES, commentGroup, languageName, type CommentGroup } from './languages';
 import { registry, type TaskName, type TemplateSpec } from './modelRegistry';
 import type { LoadedModel } from './modelLoader';
@@ -106,13 +107,7 @@ export function buildTaskPrompt(loaded: LoadedModel, input: TaskInput, budget: n
 		ids = [...loaded.startIds, ...codec.encode(fill(prompt, values))];
 	}
 	// Templates end in the middle of a line ("/**\n * ", "# "): a lone trailing space is a token the
-	// model rarely saw before text and often answers with end-of-text. Heal it: drop the last token
-	// and let the first generated token re-spell it (a prompt ending in a control token is left alone).
-	let healed = '';
-	const last = ids[ids.length - 1];
-	if (ids.length > 1 && last !== undefined && !loaded.bannedIds.has(last) && !loaded.stopIds.has(last)) {
-		healed = codec.tokenText(last);
-		ids = ids.slice(0, -1);
-	}
-	return { ids, stopStrings: template.stop ?? [], inputTokens: allIds.length, keptTokens, healed };
+	// model rarely saw before text and often answers with end-of-text, so the prompt is healed.
+	const healing = healLastToken(loaded, ids);
+	return { ids: healing.ids, stopStrings: template.stop ?? [], inputTokens: allIds.length, keptTokens, healed: healing.healed };
 }

@@ -16,7 +16,8 @@ export class TokenCodec {
 	private readonly specials: string[];
 	private readonly specialPattern: RegExp | null;
 	private readonly textCache = new Map<number, string>();
-	private readonly healCache = new Map<string, number[]>();
+	/** Ordinary tokens sorted by text, for tokensStartingWith (built on first use). */
+	private healIndex: { text: string; id: number }[] | undefined;
 	private vocabSizeValue: number | undefined;
 
 	constructor(private readonly tokenizer: PreTrainedTokenizer) {
@@ -103,25 +104,37 @@ export class TokenCodec {
 
 	/**
 	 * Ids of the ordinary tokens whose text starts with `text` (for token
-	 * healing). Scans the vocabulary once per distinct text; cached.
+	 * healing), ascending. The vocabulary is decoded and sorted once; each
+	 * lookup is a binary search, so a 150k vocabulary costs nothing per keystroke.
 	 */
 	tokensStartingWith(text: string): number[] {
-		let ids = this.healCache.get(text);
-		if (!ids) {
-			ids = [];
-			const special = new Set(this.specialIds);
-			const size = this.vocabSize;
-			for (let id = 0; id < size; id++) {
-				if (!special.has(id) && this.tokenText(id).startsWith(text)) {
-					ids.push(id);
-				}
+		const index = (this.healIndex ??= this.buildHealIndex());
+		let lo = 0;
+		let hi = index.length;
+		while (lo < hi) {
+			const mid = (lo + hi) >> 1;
+			if (index[mid].text < text) {
+				lo = mid + 1;
+			} else {
+				hi = mid;
 			}
-			if (this.healCache.size > 1000) {
-				this.healCache.clear();
-			}
-			this.healCache.set(text, ids);
 		}
-		return ids;
+		const ids: number[] = [];
+		for (let i = lo; i < index.length && index[i].text.startsWith(text); i++) {
+			ids.push(index[i].id);
+		}
+		return ids.sort((a, b) => a - b);
+	}
+
+	private buildHealIndex(): { text: string; id: number }[] {
+		const special = new Set(this.specialIds);
+		const index: { text: string; id: number }[] = [];
+		for (let id = 0; id < this.vocabSize; id++) {
+			if (!special.has(id)) {
+				index.push({ text: this.decode([id]), id });
+			}
+		}
+		return index.sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : a.id - b.id));
 	}
 
 	/** Render a conversation with the model's chat template, ready for the assistant's turn. */

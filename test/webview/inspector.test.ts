@@ -14,7 +14,8 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium';
 import { renderInspectorHtml } from '../../client/src/panel/html';
 import { formatNumber, formatPercent, shortToken } from '../../media/src/format';
 import { probabilityBucket } from '../../media/src/transforms';
@@ -44,15 +45,6 @@ declare function getComputedStyle(element: PageElement): { backgroundColor: stri
 const ROOT = path.resolve(__dirname, '..', '..');
 const BUNDLE = path.join(ROOT, 'media', 'dist', 'panel.js');
 const SCREENSHOTS = path.join(ROOT, 'test-output', 'webview');
-const CHROMIUM_FLAGS = [
-	'--no-sandbox',
-	'--disable-gpu',
-	'--disable-quic',
-	'--no-first-run',
-	'--disable-background-networking',
-	'--disable-component-update',
-	'--disable-sync',
-];
 const INJECTION = '<img src=x onerror=alert(1)>';
 
 /**
@@ -232,12 +224,7 @@ describe('inspector webview in Chromium', function () {
 		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 
 		userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'glassbox-chromium-'));
-		context = await chromium.launchPersistentContext(userDataDir, {
-			executablePath: '/usr/bin/chromium',
-			headless: true,
-			args: CHROMIUM_FLAGS,
-			viewport: { width: 380, height: 1100 },
-		});
+		context = await launchChromium(userDataDir, { width: 380, height: 1100 });
 		page = context.pages()[0] ?? (await context.newPage());
 		page.on('dialog', (dialog) => {
 			dialogs.push(dialog.message());

@@ -6,21 +6,10 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { chromium, type BrowserContext, type Frame, type Locator, type Page } from 'playwright-core';
+import type { BrowserContext, Frame, Locator, Page } from 'playwright-core';
+import { launchChromium } from '../../support/chromium';
 import { OUTPUT_DIR } from './codeServer';
 import { waitFor } from './processes';
-
-/** Debian's Chromium; without these flags it keeps trying the network. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-	'--no-sandbox',
-	'--disable-gpu',
-	'--disable-quic',
-	'--no-first-run',
-	'--disable-background-networking',
-	'--disable-component-update',
-	'--disable-sync',
-];
 
 /** The DOM the in-page callbacks touch (the project's lib has no DOM types; they run in the page). */
 interface PageElement {
@@ -45,12 +34,7 @@ export class Workbench {
 
 	static async open(url: string): Promise<Workbench> {
 		const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'glassbox-e2e-chromium-'));
-		const context = await chromium.launchPersistentContext(profile, {
-			executablePath: CHROMIUM,
-			headless: true,
-			args: CHROMIUM_FLAGS,
-			viewport: { width: 1400, height: 860 },
-		});
+		const context = await launchChromium(profile, { width: 1400, height: 860 });
 		const page = context.pages()[0] ?? (await context.newPage());
 		const workbench = new Workbench(context, page, profile);
 		await page.goto(url);
