@@ -358,6 +358,11 @@ describe('inspector webview in Chromium', function () {
 		];
 		const hoverCell = async (q: number, k: number) => {
 			await canvas.hover({ position: { x: k * cellPx + cellPx / 2, y: (q - rowStart) * cellPx + cellPx / 2 } });
+			// Chromium delivers pointermove aligned to the next frame, after hover() returns: wait for the readout to follow.
+			await page.waitForFunction(
+				([query, key]: number[]) => (document.getElementById('heatmap-readout').textContent ?? '').includes(`(${query}) → `) && (document.getElementById('heatmap-readout').textContent ?? '').includes(`(${key}):`),
+				[q, k],
+			);
 			return canvas.evaluate((el: PageElement) => ({
 				query: el.dataset.query,
 				key: el.dataset.key,
