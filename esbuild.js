@@ -35,7 +35,8 @@ const node = {
 
 const targets = {
 	client: { ...node, entryPoints: { 'client/extension': 'client/src/extension.ts' }, outdir: 'dist' },
-	server: { ...node, entryPoints: { 'server/server': 'server/src/server.ts' }, outdir: 'dist' },
+	// The pass worker is its own bundle: a worker thread loads it from a file beside the server.
+	server: { ...node, entryPoints: { 'server/server': 'server/src/server.ts', 'server/passWorker': 'server/src/passWorker.ts' }, outdir: 'dist' },
 	webview: {
 		entryPoints: { panel: 'media/src/panel.ts' },
 		outdir: 'media/dist',

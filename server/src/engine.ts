@@ -12,6 +12,7 @@ import type { GenerationStats } from '../../protocol/lsp';
 import { AttentionCapture } from './attention';
 import type { StopVerdict } from './completionRules';
 import type { LoadedModel } from './modelLoader';
+import type { NextGuess } from './modelRunner';
 import { chooseToken, describeStep, inspectLogits, penalizeRepeats, seededRandom, type StepDistribution } from './sampling';
 import { IncrementalDecoder } from './tokenCodec';
 
@@ -33,17 +34,27 @@ export interface GenerationJob {
 	healed?: string;
 	onSteps?: (steps: TokenStep[]) => void;
 	/**
-	 * Prompt rows of attention to keep (Infinity: all). The generated tokens' rows are always
-	 * kept when the model has attention outputs; 0 also spares the prompt pass from copying out
-	 * its attentions (64 MB for a 1,000-token prompt on the embedded model).
+	 * Attention to capture while generating, when the model has attention outputs: the prompt's
+	 * last `promptRows` rows (Infinity: all) and every generated token's row. 'later': none while
+	 * generating; the outcome says how to compute the generated tokens' rows in one pass if the
+	 * user asks (inline completions, which would otherwise copy rows out on every step of every
+	 * keystroke's completion, for a view few of them are shown in).
 	 */
-	attentionPromptRows: number;
+	attention: { promptRows: number } | 'later';
 	token: CancellationToken;
+}
+
+/** How to compute a generation's attention after the fact: one pass over `ids`, rows from `rowStart`. */
+export interface DeferredAttention {
+	ids: number[];
+	rowStart: number;
 }
 
 export interface GenerationOutcome {
 	record: GenerationRecord;
 	attention: AttentionCapture | null;
+	/** Set instead of `attention` for jobs with attention 'later' (record.attention describes the rows). */
+	deferredAttention: DeferredAttention | null;
 	stats: GenerationStats;
 }
 
@@ -132,9 +143,10 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 	const steps: TokenStep[] = [];
 	const generated: number[] = [];
 	const promptLength = job.promptIds.length;
+	const plan = job.attention;
 	const capture =
-		loaded.hasAttention
-			? new AttentionCapture(loaded.layers, loaded.heads, Math.max(0, promptLength - job.attentionPromptRows))
+		loaded.hasAttention && plan !== 'later'
+			? new AttentionCapture(loaded.layers, loaded.heads, Math.max(0, promptLength - plan.promptRows))
 			: null;
 
 	let modelSteps = 0;
@@ -153,6 +165,11 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 	let firstTokenMs = 0;
 	const sequence = loaded.runner.start();
 	let input = job.promptIds;
+	const healing = healed !== '' ? codec.tokensStartingWith(healed) : [];
+	// Greedy choices can be guessed, so the runner may work a pass ahead (see NextGuess).
+	const guessable = (job.sampling.greedy || job.sampling.temperature <= 0) && job.repetitionPenalty === 1;
+	const banned = [...loaded.bannedIds];
+	const stops = [...loaded.stopIds];
 	try {
 		for (let i = 0; i < job.sampling.maxNewTokens; i++) {
 			if (job.token.isCancellationRequested) {
@@ -161,16 +178,23 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 			}
 			const firstRow = sequence.length;
 			// The prompt's own rows only when asked for; the generated tokens' rows always.
-			const pass = await sequence.feed(input, capture !== null && (i > 0 || job.attentionPromptRows > 0));
+			const healingNow = i === 0 && healing.length > 0;
+			const next: NextGuess | undefined =
+				guessable && i + 1 < job.sampling.maxNewTokens
+					? { banned, stops, allowed: healingNow ? healing : undefined, attentionFrom: capture ? 0 : null }
+					: undefined;
+			// Rows before the capture's first are not copied out at all (64 MB for a 1,000-token prompt).
+			const from = capture ? Math.max(0, capture.rowStart - firstRow) : 0;
+			const attentionFrom = capture && from < input.length ? from : null;
+			const pass = await sequence.feed(input, attentionFrom, next);
 			modelSteps++;
-			if (capture && pass.attention) {
-				capture.add(pass.attention, firstRow);
+			if (capture && attentionFrom !== null && pass.attention) {
+				capture.add(pass.attention, firstRow + attentionFrom);
 			}
 
 			const dist = inspectLogits(pass.logits, TOP_ALTERNATIVES);
-			const healing = i === 0 && healed !== '' ? codec.tokensStartingWith(healed) : [];
 			const id =
-				healing.length > 0
+				healingNow
 					? healedToken(pass.logits, healing)
 					: pickToken(pass.logits, dist, job, generated, loaded.bannedIds, random);
 			if (i === 0) {
@@ -211,6 +235,10 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 	const finalText = text ?? visible(decoder.text);
 	const keptSteps = text === undefined ? steps : stepsFor(steps, healed + finalText);
 	const elapsedMs = performance.now() - started;
+	const deferredAttention =
+		plan === 'later' && loaded.hasAttention && keptSteps.length > 0
+			? { ids: [...job.promptIds, ...keptSteps.map((s) => s.id)], rowStart: promptLength }
+			: null;
 	const record: GenerationRecord = {
 		id: randomUUID(),
 		kind: job.kind,
@@ -224,12 +252,15 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 		elapsedMs,
 		attention: capture
 			? { layers: capture.layers, heads: capture.heads, totalTokens: capture.totalTokens, rowStart: capture.rowStart }
-			: null,
+			: deferredAttention
+				? { layers: loaded.layers, heads: loaded.heads, totalTokens: deferredAttention.ids.length, rowStart: promptLength }
+				: null,
 		createdAt: Date.now(),
 	};
 	return {
 		record,
 		attention: capture,
+		deferredAttention,
 		stats: {
 			id: record.id,
 			kind: job.kind,

@@ -57,7 +57,7 @@ export class GenerateService {
 					void this.connection.sendProgress(GenerationProgress, params.partialResultToken, { steps });
 				}
 			},
-			attentionPromptRows: Number.POSITIVE_INFINITY,
+			attention: { promptRows: Number.POSITIVE_INFINITY },
 		});
 		if (!outcome) {
 			throw new ResponseError(LSPErrorCodes.RequestCancelled, 'Superseded by a newer request.');

@@ -5,10 +5,13 @@
  */
 import type { AttentionLayerData, GenerationRecord } from '../../protocol/generation';
 import type { AttentionCapture } from './attention';
+import type { DeferredAttention } from './engine';
 
 interface Entry {
 	record: GenerationRecord;
 	attention: AttentionCapture | null;
+	/** How to compute `attention` when it is first asked for (inline completions). */
+	deferred: DeferredAttention | null;
 }
 
 export class GenerationStore {
@@ -20,8 +23,8 @@ export class GenerationStore {
 		private readonly maxAttentionBytes = 96 * 1024 * 1024,
 	) {}
 
-	add(record: GenerationRecord, attention: AttentionCapture | null): void {
-		this.entries.set(record.id, { record, attention });
+	add(record: GenerationRecord, attention: AttentionCapture | null, deferred: DeferredAttention | null = null): void {
+		this.entries.set(record.id, { record, attention, deferred: attention ? null : deferred });
 		if (record.kind === 'completion') {
 			this.lastCompletionId = record.id;
 		}
@@ -34,6 +37,21 @@ export class GenerationStore {
 
 	lastCompletion(): GenerationRecord | null {
 		return (this.lastCompletionId && this.entries.get(this.lastCompletionId)?.record) || null;
+	}
+
+	/** The pass that computes a generation's attention, while it has not been computed. */
+	deferredAttention(id: string): DeferredAttention | undefined {
+		return this.entries.get(id)?.deferred ?? undefined;
+	}
+
+	/** Attention computed after the fact (see deferredAttention). */
+	setAttention(id: string, attention: AttentionCapture): void {
+		const entry = this.entries.get(id);
+		if (entry) {
+			entry.attention = attention;
+			entry.deferred = null;
+			this.evict(id);
+		}
 	}
 
 	attentionLayer(id: string, layer: number): AttentionLayerData | undefined {

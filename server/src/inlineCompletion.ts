@@ -136,9 +136,8 @@ export class InlineCompletionService {
 				repetitionPenalty: 1,
 				stopStrings: [],
 				stopRule: (t) => checkStop(t, ctx),
-				// Inspect Last Suggestion shows what the suggested tokens attended to; the prompt's own
-				// rows would cost a copy of every prompt token pair on each keystroke's completion.
-				attentionPromptRows: 0,
+				// Inspect Last Suggestion shows what the suggested tokens attended to, computed when asked.
+				attention: 'later',
 			});
 		} catch (e) {
 			this.log(`Completion failed: ${e instanceof Error ? e.message : String(e)}`);

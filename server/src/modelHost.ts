@@ -5,7 +5,9 @@
  * generations and counters.
  */
 import { CancellationToken, ResponseError } from 'vscode-languageserver';
+import type { AttentionLayerData } from '../../protocol/generation';
 import type { EngineStats, GenerationStats, ModelStatus } from '../../protocol/lsp';
+import { AttentionCapture } from './attention';
 import { ErrorCodes } from '../../protocol/lsp';
 import type { GlassboxSettings } from '../../protocol/settings';
 import { generate, type GenerationJob, type GenerationOutcome } from './engine';
@@ -27,6 +29,8 @@ function sameRequest(a: LoadRequest | undefined, b: LoadRequest): boolean {
 export class ModelHost {
 	readonly store = new GenerationStore();
 	private readonly scheduler = new Scheduler();
+	/** Attention being computed after the fact, by generation id (a panel asks for several layers at once). */
+	private readonly attentionRuns = new Map<string, Promise<void>>();
 	private loaded: LoadedModel | undefined;
 	private loading: Promise<LoadedModel | undefined> | undefined;
 	private request: LoadRequest | undefined;
@@ -93,7 +97,7 @@ export class ModelHost {
 		const started = performance.now();
 		let lastProgress = 0;
 		try {
-			await previous?.model.dispose();
+			await previous?.runner.dispose();
 		} catch (e) {
 			this.hooks.log(`Disposing the previous model failed: ${String(e)}`);
 		}
@@ -111,7 +115,7 @@ export class ModelHost {
 				log: (m) => this.hooks.log(m),
 			});
 			if (this.request !== request) {
-				await loaded.model.dispose();
+				await loaded.runner.dispose();
 				return undefined; // superseded by a newer setting
 			}
 			this.loaded = loaded;
@@ -191,7 +195,7 @@ export class ModelHost {
 			}
 			this.recent.unshift(outcome.stats);
 			this.recent.length = Math.min(this.recent.length, 20);
-			this.store.add(outcome.record, outcome.attention);
+			this.store.add(outcome.record, outcome.attention, outcome.deferredAttention);
 			return outcome;
 		} finally {
 			lease.release();
@@ -201,13 +205,53 @@ export class ModelHost {
 		}
 	}
 
+	/**
+	 * One layer of a generation's attention. A completion's is computed on the first request,
+	 * in one pass over its prompt and suggestion, taking the model's turn like a user request.
+	 */
+	async attentionLayer(id: string, layer: number, token: CancellationToken): Promise<AttentionLayerData | undefined> {
+		const deferred = this.store.deferredAttention(id);
+		const loaded = this.loaded; // the store is cleared whenever the model changes
+		if (deferred && loaded) {
+			let run = this.attentionRuns.get(id);
+			if (!run) {
+				run = this.computeAttention(loaded, id, deferred.ids, deferred.rowStart, token).finally(() => this.attentionRuns.delete(id));
+				this.attentionRuns.set(id, run);
+			}
+			await run;
+		}
+		return this.store.attentionLayer(id, layer);
+	}
+
+	private async computeAttention(loaded: LoadedModel, id: string, ids: number[], rowStart: number, token: CancellationToken): Promise<void> {
+		const lease = await this.scheduler.acquire('user', token);
+		if (!lease) {
+			return;
+		}
+		const sequence = loaded.runner.start();
+		try {
+			if (this.loaded !== loaded) {
+				return;
+			}
+			const pass = await sequence.feed(ids, rowStart);
+			if (pass.attention && !lease.token.isCancellationRequested) {
+				const capture = new AttentionCapture(loaded.layers, loaded.heads, rowStart);
+				capture.add(pass.attention, rowStart);
+				this.store.setAttention(id, capture);
+			}
+		} finally {
+			sequence.release();
+			lease.release();
+		}
+	}
+
 	stats(): EngineStats {
 		return { status: this.statusValue, generations: this.generations, cancelled: this.cancelled, recent: [...this.recent] };
 	}
 
 	async dispose(): Promise<void> {
 		this.request = undefined;
-		await this.loaded?.model.dispose();
+		await this.loaded?.runner.dispose();
 		this.loaded = undefined;
 	}
 }

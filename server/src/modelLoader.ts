@@ -16,7 +16,8 @@ import {
 } from '@huggingface/transformers';
 import type { Device, Dtype } from '../../protocol/settings';
 import { familyFor, resolveModelSource, type FamilySpec, type ModelSource, type ModelSpec } from './modelRegistry';
-import { ModelRunner } from './modelRunner';
+import { ModelRunner, type PassRunner } from './modelRunner';
+import { WorkerRunner } from './workerRunner';
 import { TokenCodec } from './tokenCodec';
 import type { FimTokenIds } from './prompt';
 
@@ -37,7 +38,6 @@ export interface LoaderHooks {
 export interface LoadedModel {
 	request: LoadRequest;
 	label: string;
-	model: PreTrainedModel;
 	codec: TokenCodec;
 	family: FamilySpec;
 	spec: ModelSpec | undefined;
@@ -47,8 +47,8 @@ export interface LoadedModel {
 	bannedIds: Set<number>;
 	/** Tokens to put before a prompt that begins with plain text (registry: documentStart). */
 	startIds: number[];
-	/** Runs forward passes on the model's ONNX session. */
-	runner: ModelRunner;
+	/** Runs forward passes on the model's ONNX session; disposing it frees the model. */
+	runner: PassRunner;
 	layers: number;
 	heads: number;
 	hasAttention: boolean;
@@ -57,6 +57,28 @@ export interface LoadedModel {
 	dtype: string;
 	/** Set when the model runs elsewhere than asked (device fallback). */
 	notice: string | undefined;
+}
+
+/** A model opened but not yet described. */
+interface Opened {
+	tokenizer: PreTrainedTokenizer;
+	runner: PassRunner;
+	config: Record<string, unknown>;
+}
+
+const HEAD_KEYS = ['num_attention_heads', 'n_head', 'num_heads'];
+
+/** Passes on transformers.js' own session, on this thread (GPU devices, whose sessions transformers.js sets up). */
+function inThreadRunner(model: PreTrainedModel, label: string): PassRunner {
+	const session = (model as unknown as { sessions: Record<string, ConstructorParameters<typeof ModelRunner>[0]> }).sessions.model;
+	if (!session) {
+		void model.dispose();
+		throw new ModelLoadError(`${label} is not a decoder-only model (no 'model' ONNX session).`);
+	}
+	const config = model.config as unknown as Record<string, unknown>;
+	return new ModelRunner(session, num(config, ...HEAD_KEYS) ?? 0, async () => {
+		await model.dispose();
+	});
 }
 
 /** An error whose message is written for the user. */
@@ -132,21 +154,41 @@ export async function loadModel(request: LoadRequest, extensionPath: string, hoo
 		location = source.id;
 	}
 
-	const load = async (device: Device, remote: boolean) => {
+	const suffix = DTYPE_SUFFIX[dtype as Exclude<Dtype, 'auto'>] ?? '';
+	const progress_callback = (p: { status?: string; progress?: number; file?: string }) => {
+		if (p.status === 'progress' && typeof p.progress === 'number') {
+			hooks.onDownloadProgress(p.progress / 100, p.file ?? '');
+		}
+	};
+	/** The model's files on disk: the folder, or the hub model's copy in the cache. */
+	const folder = () => (source.kind === 'folder' ? source.path : path.join(env.cacheDir ?? '', source.id));
+
+	const load = async (device: Device, remote: boolean): Promise<Opened> => {
 		env.allowRemoteModels = remote;
 		try {
-			const progress_callback = (p: { status?: string; progress?: number; file?: string }) => {
-				if (p.status === 'progress' && typeof p.progress === 'number') {
-					hooks.onDownloadProgress(p.progress / 100, p.file ?? '');
-				}
-			};
 			const tokenizer = (await AutoTokenizer.from_pretrained(location, { progress_callback })) as PreTrainedTokenizer;
+			if (device === 'cpu' && !remote) {
+				// On the CPU the passes run in a worker thread, on a session of its own (workerRunner.ts).
+				const config = readConfig(folder());
+				const runner = await WorkerRunner.open({
+					modelPath: path.join(folder(), 'onnx', `model${suffix}.onnx`),
+					heads: num(config, ...HEAD_KEYS) ?? 0,
+					log: (m) => hooks.log(m),
+				});
+				return { tokenizer, runner, config };
+			}
 			const model = (await AutoModelForCausalLM.from_pretrained(location, {
 				device,
 				dtype: dtype as 'fp32',
 				progress_callback,
 			})) as PreTrainedModel;
-			return { tokenizer, model };
+			if (device === 'cpu') {
+				// Just downloaded: open the cached files the way every later start will.
+				await model.dispose();
+				env.allowRemoteModels = false;
+				return await load(device, false);
+			}
+			return { tokenizer, runner: inThreadRunner(model, label), config: model.config as unknown as Record<string, unknown> };
 		} finally {
 			env.allowRemoteModels = false;
 		}
@@ -172,7 +214,7 @@ export async function loadModel(request: LoadRequest, extensionPath: string, hoo
 		return load(device, true);
 	};
 
-	let loaded: Awaited<ReturnType<typeof load>>;
+	let loaded: Opened;
 	let device = request.device;
 	let notice: string | undefined;
 	try {
@@ -190,7 +232,12 @@ export async function loadModel(request: LoadRequest, extensionPath: string, hoo
 			throw wrap(e2, label);
 		}
 	}
-	return describe(loaded.model, loaded.tokenizer, { request, label, source, device, dtype, notice });
+	try {
+		return describe(loaded, { request, label, source, device, dtype, notice });
+	} catch (e) {
+		await loaded.runner.dispose();
+		throw e;
+	}
 }
 
 function firstLine(e: unknown): string {
@@ -205,19 +252,12 @@ function wrap(e: unknown, label: string): Error {
 }
 
 function describe(
-	model: PreTrainedModel,
-	tokenizer: PreTrainedTokenizer,
+	{ tokenizer, runner, config }: Opened,
 	info: { request: LoadRequest; label: string; source: ModelSource; device: Device; dtype: string; notice: string | undefined },
 ): LoadedModel {
 	const codec = new TokenCodec(tokenizer);
-	const config = model.config as unknown as Record<string, unknown>;
-	const session = (model as unknown as { sessions: Record<string, ConstructorParameters<typeof ModelRunner>[0]> }).sessions.model;
-	if (!session) {
-		throw new ModelLoadError(`${info.label} is not a decoder-only model (no 'model' ONNX session).`);
-	}
-	const attentionOutputs = session.outputNames.filter((n) => n.startsWith('decoder_attentions.'));
-	const layers = num(config, 'num_hidden_layers', 'n_layer', 'num_layers') ?? attentionOutputs.length;
-	const heads = num(config, 'num_attention_heads', 'n_head', 'num_heads') ?? 0;
+	const layers = num(config, 'num_hidden_layers', 'n_layer', 'num_layers') ?? runner.attentionLayers;
+	const heads = num(config, ...HEAD_KEYS) ?? 0;
 	const family = familyFor(info.source.spec, (t) => codec.idOf(t) !== undefined);
 	const fimIds = family.fim
 		? { prefix: codec.idOf(family.fim.prefix), suffix: codec.idOf(family.fim.suffix), middle: codec.idOf(family.fim.middle) }
@@ -244,7 +284,6 @@ function describe(
 	return {
 		request: info.request,
 		label: info.label,
-		model,
 		codec,
 		family,
 		spec: info.source.spec,
@@ -254,8 +293,8 @@ function describe(
 		startIds: startId === undefined ? [] : [startId],
 		layers,
 		heads,
-		runner: new ModelRunner(session, heads),
-		hasAttention: attentionOutputs.length === layers && layers > 0 && heads > 0,
+		runner,
+		hasAttention: runner.attentionLayers === layers && layers > 0 && heads > 0,
 		contextLength,
 		device: info.device,
 		dtype: info.dtype,

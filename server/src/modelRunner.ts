@@ -1,10 +1,13 @@
 /**
  * One forward pass at a time on the model's ONNX session, with the KV cache.
- * transformers.js loads the session (files, dtype, device, downloads); the
- * passes themselves go straight to onnxruntime, because the per-pass wrapping
- * in transformers.js' forward() costs a noticeable share of a small model's
- * step. Handles the input variants decoder exports use: position_ids,
+ * The passes go straight to onnxruntime, because the per-pass wrapping in
+ * transformers.js' forward() costs a noticeable share of a small model's step.
+ * Handles the input variants decoder exports use: position_ids,
  * num_logits_to_keep, use_cache_branch, past_key_values.* / present.*.
+ *
+ * `PassRunner` is what the engine sees. `ModelRunner` runs passes on the
+ * calling thread (GPU sessions, which transformers.js sets up); on the CPU the
+ * same class runs inside a worker thread (workerRunner.ts, passWorker.ts).
  */
 import { Tensor, type InferenceSession } from 'onnxruntime-common';
 import type { AttentionTensor } from './attention';
@@ -12,8 +15,71 @@ import type { AttentionTensor } from './attention';
 export interface PassResult {
 	/** Logits of the last position, float32. */
 	logits: Float32Array;
-	/** decoder_attentions.{i} in layer order, when the export has them. */
-	attention: AttentionTensor[] | null;
+	/** decoder_attentions.{i} in layer order, rows from the feed's attentionFrom on; null when not asked for or not exported. */
+	attention: FloatAttention[] | null;
+}
+
+export interface FloatAttention extends AttentionTensor {
+	data: Float32Array;
+}
+
+/** A model's forward passes, however they are run. */
+export interface PassRunner {
+	/** How many decoder_attentions.* outputs the export has (0: none). */
+	readonly attentionLayers: number;
+	/** A new sequence: the cache starts empty at position 0. */
+	start(): PassSequence;
+	/** Frees the session (and its thread, if it has one). */
+	dispose(): Promise<void>;
+}
+
+/**
+ * How the caller will most likely choose the next token from a pass's logits,
+ * so a runner that can work ahead (the pass worker) runs that token's pass
+ * while the caller is still busy with this one: the most likely token among
+ * `allowed` (every token when absent) that is not `banned`, unless it is one
+ * of `stops`. The caller still feeds its actual choice; a wrong guess costs
+ * one pass of time, never a wrong result.
+ */
+export interface NextGuess {
+	banned: readonly number[];
+	allowed?: readonly number[];
+	stops: readonly number[];
+	/** attentionFrom of the pass that would follow. */
+	attentionFrom: number | null;
+}
+
+/** The token `guess` describes, or undefined when it is a stop (nothing follows). Ties go to the lower id. */
+export function guessNext(logits: Float32Array, guess: NextGuess): number | undefined {
+	// Runs between two passes on the worker's critical path: no closures, and the
+	// (short) banned list is consulted only for a new best.
+	let best = -1;
+	let bestLogit = -Infinity;
+	const { allowed, banned } = guess;
+	const count = allowed ? allowed.length : logits.length;
+	for (let k = 0; k < count; k++) {
+		const id = allowed ? allowed[k] : k;
+		const x = logits[id];
+		if ((x > bestLogit || best < 0) && !banned.includes(id)) {
+			best = id;
+			bestLogit = x;
+		}
+	}
+	return best < 0 || guess.stops.includes(best) ? undefined : best;
+}
+
+/** The cache and position of one generation. */
+export interface PassSequence {
+	/** Tokens fed so far. */
+	readonly length: number;
+	/**
+	 * Feed `ids` (the prompt, then one token at a time). `attentionFrom` asks for the attention
+	 * rows of ids[attentionFrom..] (null: none, which spares copying them out); `next`, when given,
+	 * says how the following token will likely be chosen.
+	 */
+	feed(ids: readonly number[], attentionFrom: number | null, next?: NextGuess): Promise<PassResult>;
+	/** Frees the cache; the sequence is not fed again. */
+	release(): void;
 }
 
 type Session = InferenceSession;
@@ -32,22 +98,40 @@ function halfToFloat(h: number): number {
 	return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
-function lastRow(logits: Tensor): Float32Array {
-	const dims = logits.dims;
-	const vocab = dims[dims.length - 1];
-	const rows = logits.size / vocab;
-	const start = (rows - 1) * vocab;
-	const data = logits.data;
+/** `count` values of `tensor` from `start` as float32 (a view when they already are). */
+function floats(tensor: Tensor, start: number, count: number): Float32Array {
+	const data = tensor.data;
 	if (data instanceof Float32Array) {
-		return data.subarray(start, start + vocab);
+		return data.subarray(start, start + count);
 	}
-	const out = new Float32Array(vocab);
-	const half = logits.type === 'float16';
-	for (let i = 0; i < vocab; i++) {
+	const out = new Float32Array(count);
+	const half = tensor.type === 'float16';
+	for (let i = 0; i < count; i++) {
 		const v = Number(data[start + i]);
 		out[i] = half ? halfToFloat(v) : v;
 	}
 	return out;
+}
+
+/** Query rows `from`.. of an attention output [batch, heads, queries, keys], as float32. */
+function rowsFrom(tensor: Tensor, from: number): FloatAttention {
+	const [batch, heads, queries, keys] = tensor.dims;
+	if (from <= 0) {
+		return { data: floats(tensor, 0, tensor.size), dims: tensor.dims };
+	}
+	const kept = Math.max(0, queries - from);
+	const data = new Float32Array(heads * kept * keys);
+	for (let h = 0; h < heads; h++) {
+		data.set(floats(tensor, (h * queries + queries - kept) * keys, kept * keys), h * kept * keys);
+	}
+	return { data, dims: [batch, heads, kept, keys] };
+}
+
+function lastRow(logits: Tensor): Float32Array {
+	const dims = logits.dims;
+	const vocab = dims[dims.length - 1];
+	const rows = logits.size / vocab;
+	return floats(logits, (rows - 1) * vocab, vocab);
 }
 
 /** Shapes of the empty cache: batch 1, symbolic sequence dims 0, the rest as exported. */
@@ -70,7 +154,7 @@ function emptyCache(session: Session, cacheInputs: string[], heads: number): Rec
 	return cache;
 }
 
-export class ModelRunner {
+export class ModelRunner implements PassRunner {
 	private readonly cacheInputs: string[];
 	private readonly attentionOutputs: string[];
 	/** Every output but the attentions: a pass that needs no attention skips copying them out. */
@@ -82,6 +166,8 @@ export class ModelRunner {
 	constructor(
 		private readonly session: Session,
 		private readonly heads: number,
+		/** Frees the session: the owner knows how (transformers.js' model.dispose(), or session.release()). */
+		private readonly disposeSession: () => Promise<void>,
 	) {
 		this.cacheInputs = session.inputNames.filter((n) => n.startsWith('past_key_values.'));
 		this.attentionOutputs = session.outputNames
@@ -93,17 +179,24 @@ export class ModelRunner {
 		this.takesCacheBranch = session.inputNames.includes('use_cache_branch');
 	}
 
-	get hasAttention(): boolean {
+	get attentionLayers(): number {
+		return this.attentionOutputs.length;
+	}
+
+	private get hasAttention(): boolean {
 		return this.attentionOutputs.length > 0;
 	}
 
-	/** A new sequence: the cache starts empty at position 0. */
 	start(): Sequence {
 		return new Sequence(this, emptyCache(this.session, this.cacheInputs, this.heads));
 	}
 
+	dispose(): Promise<void> {
+		return this.disposeSession();
+	}
+
 	/** @internal one pass for `Sequence` */
-	async run(ids: readonly number[], position: number, past: Record<string, Tensor>, keepAttention: boolean): Promise<{ result: PassResult; present: Record<string, Tensor> }> {
+	async run(ids: readonly number[], position: number, past: Record<string, Tensor>, attentionFrom: number | null): Promise<{ result: PassResult; present: Record<string, Tensor> }> {
 		const total = position + ids.length;
 		const feeds: Record<string, Tensor> = {
 			...past,
@@ -125,20 +218,25 @@ export class ModelRunner {
 			feeds.use_cache_branch = new Tensor('bool', Uint8Array.of(position > 0 ? 1 : 0), [1]);
 		}
 		// A 1,000-token prompt's attentions are 16 floats per token pair per layer: 64 MB to allocate and fill.
-		const out = keepAttention || !this.hasAttention ? await this.session.run(feeds) : await this.session.run(feeds, this.plainOutputs);
+		const wanted = attentionFrom !== null && this.hasAttention;
+		const out = wanted || !this.hasAttention ? await this.session.run(feeds) : await this.session.run(feeds, this.plainOutputs);
 		const present: Record<string, Tensor> = {};
 		for (const name of Object.keys(out)) {
 			if (name.startsWith('present')) {
 				present[name.replace('present', 'past_key_values')] = out[name];
 			}
 		}
-		const attention = keepAttention && this.hasAttention ? this.attentionOutputs.map((n) => out[n] as unknown as AttentionTensor) : null;
+		const attention = wanted ? this.attentionOutputs.map((n) => rowsFrom(out[n], attentionFrom)) : null;
 		return { result: { logits: lastRow(out.logits), attention }, present };
 	}
 }
 
-/** The cache and position of one generation. */
-export class Sequence {
+export interface Checkpoint {
+	readonly past: Record<string, Tensor>;
+	readonly position: number;
+}
+
+export class Sequence implements PassSequence {
 	private position = 0;
 
 	constructor(
@@ -150,13 +248,26 @@ export class Sequence {
 		return this.position;
 	}
 
-	/** Feed `ids` (the prompt, then one token at a time). */
-	async feed(ids: readonly number[], keepAttention: boolean): Promise<PassResult> {
-		const { result, present } = await this.runner.run(ids, this.position, this.past, keepAttention);
+	/** Runs on the calling thread, so there is nothing to gain from `next`: it is ignored. */
+	async feed(ids: readonly number[], attentionFrom: number | null): Promise<PassResult> {
+		const { result, present } = await this.runner.run(ids, this.position, this.past, attentionFrom);
 		this.release();
 		this.past = present;
 		this.position += ids.length;
 		return result;
+	}
+
+	/** The cache as it is, to rewind to after a pass that was not wanted. CPU caches only: feed() frees GPU ones. */
+	checkpoint(): Checkpoint {
+		if (Object.values(this.past).some((t) => t.location !== 'cpu' && t.location !== 'cpu-pinned')) {
+			throw new Error('Only a cache in CPU memory can be rewound.');
+		}
+		return { past: this.past, position: this.position };
+	}
+
+	rewind(checkpoint: Checkpoint): void {
+		this.past = checkpoint.past;
+		this.position = checkpoint.position;
 	}
 
 	/** CPU tensors are garbage collected; GPU buffers must be released by hand. */

@@ -123,8 +123,8 @@ connection.onRequest(DocCommentRequest, (params, token) =>
 );
 connection.onRequest(GenerateRequest, (params, token) => generator!.generate(params, token));
 
-connection.onRequest(AttentionRequest, (params) => {
-	const data = requireHost().store.attentionLayer(params.generationId, params.layer);
+connection.onRequest(AttentionRequest, async (params, token) => {
+	const data = await requireHost().attentionLayer(params.generationId, params.layer, token);
 	if (!data) {
 		throw new ResponseError(
 			ErrorCodes.ModelUnavailable,

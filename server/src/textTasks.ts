@@ -91,7 +91,7 @@ export class TextTaskService {
 			repetitionPenalty: loaded.family.repetitionPenalty,
 			stopStrings: prompt.stopStrings,
 			onSteps: (steps) => this.sendSteps(partialResultToken, steps),
-			attentionPromptRows: 512,
+			attention: { promptRows: 512 },
 		});
 		if (!outcome || outcome.record.stopReason === 'cancelled') {
 			throw new ResponseError(LSPErrorCodes.RequestCancelled, 'The request was cancelled.');

@@ -34,9 +34,11 @@ export class TokenCodec {
 	}
 
 	get vocabSize(): number {
-		// transformers.js 3 returns a Map; older tokenizers a plain object.
-		const vocab = this.tokenizer.get_vocab() as Map<string, number> | Record<string, number>;
-		this.vocabSizeValue ??= vocab instanceof Map ? vocab.size : Object.keys(vocab).length;
+		if (this.vocabSizeValue === undefined) {
+			// get_vocab() builds a new map on each call. transformers.js 3 returns a Map; older tokenizers a plain object.
+			const vocab = this.tokenizer.get_vocab() as Map<string, number> | Record<string, number>;
+			this.vocabSizeValue = vocab instanceof Map ? vocab.size : Object.keys(vocab).length;
+		}
 		return this.vocabSizeValue;
 	}
 

@@ -3,9 +3,26 @@
  * embedded model: token probabilities and attention that add up.
  */
 import * as assert from 'assert';
-import { packedHeadSize, packedRowOffset } from '../../protocol/generation';
+import { packedHeadSize, packedRowOffset, type AttentionLayerData } from '../../protocol/generation';
 import { AttentionRequest, GenerateRequest, LastCompletionRequest } from '../../protocol/lsp';
 import { firstItemText, ServerHarness } from '../support/serverHarness';
+
+/** Each causal row of a layer holds a distribution: weights rounded to 1/255 that add up to 255. */
+function assertRowsSumToOne(data: AttentionLayerData, layer: number): void {
+	const bytes = Buffer.from(data.data, 'base64');
+	const per = packedHeadSize(data.totalTokens, data.rowStart);
+	assert.strictEqual(bytes.length, per * data.heads);
+	for (let h = 0; h < data.heads; h++) {
+		for (let r = data.rowStart; r < data.totalTokens; r++) {
+			const off = h * per + packedRowOffset(r, data.rowStart);
+			let sum = 0;
+			for (let k = 0; k <= r; k++) {
+				sum += bytes[off + k];
+			}
+			assert.ok(Math.abs(sum - 255) <= (r + 1) / 2 + 1, `layer ${layer} head ${h} row ${r}: ${sum}`);
+		}
+	}
+}
 
 describe('generate and attention over LSP (embedded model)', function () {
 	this.timeout(180_000);
@@ -53,21 +70,7 @@ describe('generate and attention over LSP (embedded model)', function () {
 		const read = record.promptTokens.length + record.steps.length - (record.stopReason === 'eos' ? 0 : 1);
 		assert.strictEqual(shape.totalTokens, read);
 		for (let layer = 0; layer < shape.layers; layer++) {
-			const data = await server.connection.sendRequest(AttentionRequest, { generationId: record.id, layer });
-			const bytes = Buffer.from(data.data, 'base64');
-			const per = packedHeadSize(data.totalTokens, data.rowStart);
-			assert.strictEqual(bytes.length, per * data.heads);
-			for (let h = 0; h < data.heads; h++) {
-				for (let r = data.rowStart; r < data.totalTokens; r++) {
-					const off = h * per + packedRowOffset(r, data.rowStart);
-					let sum = 0;
-					for (let k = 0; k <= r; k++) {
-						sum += bytes[off + k];
-					}
-					// Each weight is rounded to 1/255: the row sum is 255 within rounding.
-					assert.ok(Math.abs(sum - 255) <= (r + 1) / 2 + 1, `layer ${layer} head ${h} row ${r}: ${sum}`);
-				}
-			}
+			assertRowsSumToOne(await server.connection.sendRequest(AttentionRequest, { generationId: record.id, layer }), layer);
 		}
 		await assert.rejects(server.connection.sendRequest(AttentionRequest, { generationId: record.id, layer: shape.layers }));
 	});
@@ -80,13 +83,16 @@ describe('generate and attention over LSP (embedded model)', function () {
 		assert.ok(last);
 		assert.strictEqual(last.kind, 'completion');
 		assert.strictEqual(last.text, text);
-		// Completions keep the generated tokens' attention rows (over the whole prompt), not the prompt's own.
+		// A completion's attention is the suggested tokens' rows (over the whole prompt), computed when first asked for.
 		assert.ok(last.attention);
-		assert.strictEqual(last.attention.rowStart, last.promptTokens.length);
 		assert.ok(last.steps.length > 1, 'a completion of several tokens');
-		assert.ok(last.attention.totalTokens > last.attention.rowStart && last.attention.totalTokens <= last.promptTokens.length + last.steps.length);
-		const layer = await server.connection.sendRequest(AttentionRequest, { generationId: last.id, layer: 0 });
-		assert.strictEqual(layer.rowStart, last.promptTokens.length);
-		assert.ok(layer.data.length > 0);
+		assert.strictEqual(last.attention.rowStart, last.promptTokens.length);
+		assert.strictEqual(last.attention.totalTokens, last.promptTokens.length + last.steps.length);
+		for (let layer = 0; layer < last.attention.layers; layer++) {
+			const data: AttentionLayerData = await server.connection.sendRequest(AttentionRequest, { generationId: last.id, layer });
+			assert.strictEqual(data.rowStart, last.promptTokens.length);
+			assert.strictEqual(data.totalTokens, last.attention.totalTokens);
+			assertRowsSumToOne(data, layer);
+		}
 	});
 });

@@ -1,0 +1,60 @@
+/**
+ * Messages between the language server's main thread and the worker thread
+ * that runs the model's forward passes on the CPU (passWorker.ts). One
+ * descriptor per message; `kind` tells them apart. Each `feed` carries a
+ * request number that its answer repeats.
+ */
+import type { NextGuess } from './modelRunner';
+
+/** Create the ONNX session. Answered by `opened` or `openFailed`. */
+export interface OpenMessage {
+	kind: 'open';
+	modelPath: string;
+	/** Attention heads, for an export whose cache inputs leave the head dimension symbolic. */
+	heads: number;
+}
+
+/** One forward pass of a sequence (created on its first feed). Answered by `pass` or `passFailed`. */
+export interface FeedMessage {
+	kind: 'feed';
+	request: number;
+	sequence: number;
+	ids: number[];
+	attentionFrom: number | null;
+	/** How the token after this pass will likely be chosen: the worker runs its pass ahead. */
+	next: NextGuess | null;
+}
+
+/** Free a sequence's cache. Not answered. */
+export interface ReleaseMessage {
+	kind: 'release';
+	sequence: number;
+}
+
+export type ToPassWorker = OpenMessage | FeedMessage | ReleaseMessage;
+
+export interface OpenedMessage {
+	kind: 'opened';
+	attentionLayers: number;
+}
+
+export interface OpenFailedMessage {
+	kind: 'openFailed';
+	message: string;
+}
+
+/** Float32 copies whose buffers were transferred, not cloned. */
+export interface PassMessage {
+	kind: 'pass';
+	request: number;
+	logits: Float32Array;
+	attention: { data: Float32Array; dims: number[] }[] | null;
+}
+
+export interface PassFailedMessage {
+	kind: 'passFailed';
+	request: number;
+	message: string;
+}
+
+export type FromPassWorker = OpenedMessage | OpenFailedMessage | PassMessage | PassFailedMessage;

@@ -1,0 +1,208 @@
+/**
+ * The main thread's side of the pass worker (passWorker.ts): a PassRunner
+ * whose sequences live in a worker thread. If the worker dies, the generation
+ * that was using it fails with a clear error and the next one starts a fresh
+ * worker (the session is created again from the same file).
+ */
+import * as path from 'path';
+import { Worker } from 'worker_threads';
+import type { NextGuess, PassResult, PassRunner, PassSequence } from './modelRunner';
+import type { FromPassWorker, PassMessage, ToPassWorker } from './passWorkerProtocol';
+
+export interface WorkerRunnerOptions {
+	modelPath: string;
+	heads: number;
+	log(message: string): void;
+	/** The worker's script; the built server keeps it beside itself. */
+	script?: string;
+}
+
+interface Pending {
+	resolve(message: PassMessage): void;
+	reject(error: Error): void;
+}
+
+/** One worker thread with an open session. */
+class Connection {
+	private readonly pending = new Map<number, Pending>();
+	private nextRequest = 1;
+	/** Why the worker is gone; set once. */
+	lost: string | undefined;
+	/** Called once when the worker is gone (set by the owner right after opening). */
+	onLost: (why: string) => void = () => undefined;
+
+	private constructor(
+		private readonly worker: Worker,
+		readonly attentionLayers: number,
+	) {
+		worker.on('message', (message: FromPassWorker) => {
+			if (message.kind === 'pass' || message.kind === 'passFailed') {
+				const waiter = this.pending.get(message.request);
+				this.pending.delete(message.request);
+				if (message.kind === 'pass') {
+					waiter?.resolve(message);
+				} else {
+					waiter?.reject(new Error(message.message));
+				}
+			}
+		});
+		worker.on('error', (e) => this.lose(`the model's worker thread failed: ${e.message}`));
+		worker.on('exit', (code) => this.lose(`the model's worker thread exited (code ${code})`));
+	}
+
+	static open(options: WorkerRunnerOptions): Promise<Connection> {
+		const worker = new Worker(options.script ?? path.join(__dirname, 'passWorker.js'), { stdout: true, stderr: true });
+		// The server's stdout is the LSP channel: anything the worker prints goes to the log instead.
+		for (const stream of [worker.stdout, worker.stderr]) {
+			stream.setEncoding('utf8');
+			stream.on('data', (text: string) => options.log(`[model worker] ${text.trimEnd()}`));
+		}
+		return new Promise<Connection>((resolve, reject) => {
+			const fail = (why: string) => {
+				void worker.terminate();
+				reject(new Error(why));
+			};
+			const onExit = (code: number) => fail(`the model's worker thread exited while opening the model (code ${code})`);
+			const onError = (e: Error) => fail(e.message);
+			worker.once('exit', onExit);
+			worker.once('error', onError);
+			worker.once('message', (message: FromPassWorker) => {
+				worker.off('exit', onExit);
+				worker.off('error', onError);
+				if (message.kind === 'opened') {
+					resolve(new Connection(worker, message.attentionLayers));
+				} else {
+					fail(message.kind === 'openFailed' ? message.message : `unexpected first message from the model's worker thread: ${message.kind}`);
+				}
+			});
+			const open: ToPassWorker = { kind: 'open', modelPath: options.modelPath, heads: options.heads };
+			worker.postMessage(open);
+		});
+	}
+
+	feed(sequence: number, ids: readonly number[], attentionFrom: number | null, next: NextGuess | undefined): Promise<PassMessage> {
+		if (this.lost) {
+			return Promise.reject(new Error(`The model stopped: ${this.lost}.`));
+		}
+		const request = this.nextRequest++;
+		return new Promise<PassMessage>((resolve, reject) => {
+			this.pending.set(request, { resolve, reject });
+			this.post({ kind: 'feed', request, sequence, ids: [...ids], attentionFrom, next: next ?? null });
+		});
+	}
+
+	post(message: ToPassWorker): void {
+		if (!this.lost) {
+			this.worker.postMessage(message);
+		}
+	}
+
+	close(): Promise<void> {
+		this.lose('the model was unloaded');
+		return this.worker.terminate().then(() => undefined);
+	}
+
+	private lose(why: string): void {
+		if (this.lost) {
+			return;
+		}
+		this.lost = why;
+		for (const waiter of this.pending.values()) {
+			waiter.reject(new Error(`The model stopped: ${why}.`));
+		}
+		this.pending.clear();
+		this.onLost(why);
+	}
+}
+
+export class WorkerRunner implements PassRunner {
+	private connection: Promise<Connection> | undefined;
+	private nextSequence = 1;
+	private disposed = false;
+
+	private constructor(
+		private readonly options: WorkerRunnerOptions,
+		readonly attentionLayers: number,
+	) {}
+
+	/** Start the worker and open the model; rejects with onnxruntime's message when the file will not load. */
+	static async open(options: WorkerRunnerOptions): Promise<WorkerRunner> {
+		const connection = await Connection.open(options);
+		const runner = new WorkerRunner(options, connection.attentionLayers);
+		runner.adopt(connection);
+		return runner;
+	}
+
+	start(): PassSequence {
+		return new WorkerSequence(this, this.nextSequence++);
+	}
+
+	/** @internal the live connection, started again after a lost one */
+	connect(): Promise<Connection> {
+		if (this.disposed) {
+			return Promise.reject(new Error('The model was unloaded.'));
+		}
+		if (!this.connection) {
+			this.options.log('Starting the model worker thread again.');
+			const connection = Connection.open(this.options).then((c) => this.adopt(c));
+			// A failed restart is not kept: the next generation tries again.
+			connection.catch(() => {
+				if (this.connection === connection) {
+					this.connection = undefined;
+				}
+			});
+			this.connection = connection;
+		}
+		return this.connection;
+	}
+
+	async dispose(): Promise<void> {
+		this.disposed = true;
+		const connection = this.connection;
+		this.connection = undefined;
+		await (await connection?.catch(() => undefined))?.close();
+	}
+
+	private adopt(connection: Connection): Connection {
+		connection.onLost = (why) => this.lost(connection, why);
+		this.connection = Promise.resolve(connection);
+		return connection;
+	}
+
+	private lost(connection: Connection, why: string): void {
+		if (!this.disposed) {
+			this.options.log(`The model's worker thread stopped: ${why}.`);
+		}
+		void this.connection?.then((current) => {
+			if (current === connection) {
+				this.connection = undefined;
+			}
+		});
+	}
+}
+
+class WorkerSequence implements PassSequence {
+	private position = 0;
+	private connection: Connection | undefined;
+
+	constructor(
+		private readonly runner: WorkerRunner,
+		private readonly id: number,
+	) {}
+
+	get length(): number {
+		return this.position;
+	}
+
+	async feed(ids: readonly number[], attentionFrom: number | null, next?: NextGuess): Promise<PassResult> {
+		// The cache lives in one worker: a sequence never moves to a restarted one.
+		this.connection ??= await this.runner.connect();
+		const message = await this.connection.feed(this.id, ids, attentionFrom, next);
+		this.position += ids.length;
+		return { logits: message.logits, attention: message.attention };
+	}
+
+	release(): void {
+		this.connection?.post({ kind: 'release', sequence: this.id });
+	}
+}
