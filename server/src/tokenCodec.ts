@@ -12,6 +12,9 @@ export interface ChatMessage {
 	content: string;
 }
 
+/** Leading and repeated spaces, indentation, newlines and punctuation: where decoders add or drop text. */
+const PIECES_PROBE = ' def  f(x):\n\treturn x + 1  # ok, done;\n  }\n';
+
 export class TokenCodec {
 	private readonly specials: string[];
 	private readonly specialPattern: RegExp | null;
@@ -19,6 +22,12 @@ export class TokenCodec {
 	/** Ordinary tokens sorted by text, for tokensStartingWith (built on first use). */
 	private healIndex: { text: string; id: number }[] | undefined;
 	private vocabSizeValue: number | undefined;
+	/**
+	 * Whether a token's text, decoded alone, is exactly what it adds to any text before it
+	 * (byte-level BPE: GPT-2, Qwen, the embedded model), as long as it holds whole characters.
+	 * Not so for SentencePiece, whose tokens lose their leading space when decoded alone.
+	 */
+	readonly contextFreePieces: boolean;
 
 	constructor(private readonly tokenizer: PreTrainedTokenizer) {
 		this.specials = [...new Set(tokenizer.all_special_tokens as string[])].filter((t) => t.length > 1);
@@ -26,6 +35,14 @@ export class TokenCodec {
 			this.specials.length > 0
 				? new RegExp(this.specials.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g')
 				: null;
+		this.contextFreePieces = this.piecesJoinUp(PIECES_PROBE);
+	}
+
+	/** Decoding `text`'s tokens one by one gives `text` back, piece by piece. */
+	private piecesJoinUp(text: string): boolean {
+		const ids = this.encode(text);
+		const pieces = ids.map((id) => this.tokenText(id));
+		return pieces.every((p) => !p.includes('\uFFFD')) && pieces.join('') === text && this.decode(ids) === text;
 	}
 
 	/** Ids of the tokenizer's special tokens (control tokens like <fim_middle>). */
@@ -178,6 +195,15 @@ export class IncrementalDecoder {
 	}
 
 	push(id: number): string {
+		if (this.pending.length === 0 && this.codec.contextFreePieces) {
+			// The common case, without a tokenizer call: the token's own text (cached) is its piece.
+			const own = this.codec.tokenText(id);
+			if (!own.includes('\uFFFD')) {
+				this.context = id;
+				this.stable += own;
+				return own;
+			}
+		}
 		this.pending.push(id);
 		const piece = this.decodeWithContext(this.pending);
 		// A UTF-8 character is at most 4 bytes: give up waiting after that many tokens.

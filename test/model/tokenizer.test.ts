@@ -8,7 +8,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
-import { TokenCodec } from '../../server/src/tokenCodec';
+import { IncrementalDecoder, TokenCodec } from '../../server/src/tokenCodec';
 import { loadTokenizer, MODEL_DIR } from './modelHarness';
 
 interface FixtureCase {
@@ -124,6 +124,25 @@ describe('glassbox-mini tokenizer', function () {
   describe("the server's view of it (TokenCodec)", () => {
     it('counts the whole vocabulary', () => {
       assert.strictEqual(new TokenCodec(tokenizer).vocabSize, tokenizer.get_vocab().size);
+    });
+
+    it('streams exact pieces: each is what its token adds to the decoded text', () => {
+      const codec = new TokenCodec(tokenizer);
+      assert.ok(codec.contextFreePieces, 'byte-level BPE: a whole token decodes the same alone');
+      for (const [name, text] of Object.entries(ROUND_TRIP)) {
+        const ids = codec.encode(text);
+        const decoder = new IncrementalDecoder(codec);
+        let shown = '';
+        ids.forEach((id, i) => {
+          shown += decoder.push(id);
+          const sofar = codec.decode(ids.slice(0, i + 1));
+          // Whole characters show as soon as their last byte arrives; a split one waits.
+          if (!sofar.endsWith('\uFFFD')) {
+            assert.strictEqual(shown, sofar, `${name}, token ${i}`);
+          }
+        });
+        assert.strictEqual(decoder.text, text, name);
+      }
     });
 
     it('finds every ordinary token that can re-spell a healed token', () => {
