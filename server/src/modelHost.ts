@@ -26,6 +26,9 @@ function sameRequest(a: LoadRequest | undefined, b: LoadRequest): boolean {
 	return !!a && a.model === b.model && a.device === b.device && a.dtype === b.dtype && a.allowDownloads === b.allowDownloads;
 }
 
+/** How long a generation runs before the status says so. */
+const GENERATING_NOTICE_MS = 200;
+
 export class ModelHost {
 	readonly store = new GenerationStore();
 	private readonly scheduler = new Scheduler();
@@ -186,7 +189,13 @@ export class ModelHost {
 			lease.release();
 			return undefined; // the model changed while we waited
 		}
-		this.setStatus({ ...this.readyStatus(loaded), state: 'generating' });
+		// Shown only when a generation lasts: a keystroke's completion takes tens of milliseconds,
+		// and announcing each one would make the status bar flicker (and put two more messages on its path).
+		const notice = setTimeout(() => {
+			if (this.loaded === loaded) {
+				this.setStatus({ ...this.readyStatus(loaded), state: 'generating' });
+			}
+		}, GENERATING_NOTICE_MS);
 		try {
 			const outcome = await generate(loaded, { ...job, token: lease.token }, loaded.request.model);
 			this.generations++;
@@ -198,8 +207,9 @@ export class ModelHost {
 			this.store.add(outcome.record, outcome.attention, outcome.deferredAttention);
 			return outcome;
 		} finally {
+			clearTimeout(notice);
 			lease.release();
-			if (this.loaded === loaded && !this.scheduler.busy) {
+			if (this.loaded === loaded && !this.scheduler.busy && this.statusValue.state === 'generating') {
 				this.setStatus(this.readyStatus(loaded));
 			}
 		}
