@@ -13,7 +13,7 @@ import { AttentionCapture } from './attention';
 import type { StopVerdict } from './completionRules';
 import type { LoadedModel } from './modelLoader';
 import type { NextGuess } from './modelRunner';
-import { chooseToken, describeStep, inspectLogits, penalizeRepeats, seededRandom, type StepDistribution } from './sampling';
+import { argmaxAllowed, chooseToken, describeStep, inspectLogits, penalizeRepeats, seededRandom, type StepDistribution } from './sampling';
 import { IncrementalDecoder } from './tokenCodec';
 
 export interface GenerationJob {
@@ -102,17 +102,6 @@ export function healLastToken(loaded: LoadedModel, ids: number[]): { ids: number
 	return { ids: ids.slice(0, -1), healed: loaded.codec.tokenText(last) };
 }
 
-/** The most likely of the tokens that re-spell the healed text (greedy; healing is for completions). */
-function healedToken(logits: Float32Array, allowed: number[]): number {
-	let best = allowed[0];
-	for (const id of allowed) {
-		if (logits[id] > logits[best]) {
-			best = id;
-		}
-	}
-	return best;
-}
-
 function cutAtStopString(text: string, stops: string[]): string | undefined {
 	let cut = -1;
 	for (const s of stops) {
@@ -177,7 +166,6 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 				break;
 			}
 			const firstRow = sequence.length;
-			// The prompt's own rows only when asked for; the generated tokens' rows always.
 			const healingNow = i === 0 && healing.length > 0;
 			const next: NextGuess | undefined =
 				guessable && i + 1 < job.sampling.maxNewTokens
@@ -193,10 +181,8 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 			}
 
 			const dist = inspectLogits(pass.logits, TOP_ALTERNATIVES);
-			const id =
-				healingNow
-					? healedToken(pass.logits, healing)
-					: pickToken(pass.logits, dist, job, generated, loaded.bannedIds, random);
+			// Healing takes the most likely of the tokens that re-spell the healed text (greedy).
+			const id = healingNow ? argmaxAllowed(pass.logits, healing, []) : pickToken(pass.logits, dist, job, generated, loaded.bannedIds, random);
 			if (i === 0) {
 				firstTokenMs = performance.now() - started;
 			}
@@ -253,7 +239,7 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 		attention: capture
 			? { layers: capture.layers, heads: capture.heads, totalTokens: capture.totalTokens, rowStart: capture.rowStart }
 			: deferredAttention
-				? { layers: loaded.layers, heads: loaded.heads, totalTokens: deferredAttention.ids.length, rowStart: promptLength }
+				? { layers: loaded.layers, heads: loaded.heads, totalTokens: deferredAttention.ids.length, rowStart: deferredAttention.rowStart }
 				: null,
 		createdAt: Date.now(),
 	};

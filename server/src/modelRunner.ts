@@ -11,6 +11,7 @@
  */
 import { Tensor, type InferenceSession } from 'onnxruntime-common';
 import type { AttentionTensor } from './attention';
+import { argmaxAllowed } from './sampling';
 
 export interface PassResult {
 	/** Logits of the last position, float32. */
@@ -51,20 +52,7 @@ export interface NextGuess {
 
 /** The token `guess` describes, or undefined when it is a stop (nothing follows). Ties go to the lower id. */
 export function guessNext(logits: Float32Array, guess: NextGuess): number | undefined {
-	// Runs between two passes on the worker's critical path: no closures, and the
-	// (short) banned list is consulted only for a new best.
-	let best = -1;
-	let bestLogit = -Infinity;
-	const { allowed, banned } = guess;
-	const count = allowed ? allowed.length : logits.length;
-	for (let k = 0; k < count; k++) {
-		const id = allowed ? allowed[k] : k;
-		const x = logits[id];
-		if ((x > bestLogit || best < 0) && !banned.includes(id)) {
-			best = id;
-			bestLogit = x;
-		}
-	}
+	const best = argmaxAllowed(logits, guess.allowed, guess.banned);
 	return best < 0 || guess.stops.includes(best) ? undefined : best;
 }
 

@@ -69,6 +69,26 @@ export function argmax(values: ArrayLike<number>): number {
 	return best;
 }
 
+/**
+ * The most likely id among `allowed` (every id when absent) that is not `banned`,
+ * ties to the first; -1 when none is left. `banned` is short (control tokens) and
+ * is consulted only for a new best, since this runs between two model passes.
+ */
+export function argmaxAllowed(logits: ArrayLike<number>, allowed: readonly number[] | undefined, banned: readonly number[]): number {
+	let best = -1;
+	let bestLogit = -Infinity;
+	const count = allowed ? allowed.length : logits.length;
+	for (let k = 0; k < count; k++) {
+		const id = allowed ? allowed[k] : k;
+		const x = logits[id];
+		if ((x > bestLogit || best < 0) && !banned.includes(id)) {
+			best = id;
+			bestLogit = x;
+		}
+	}
+	return best;
+}
+
 /** Small fast PRNG (mulberry32): same seed, same sequence. */
 export function seededRandom(seed: number): () => number {
 	let a = seed >>> 0;

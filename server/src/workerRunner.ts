@@ -28,12 +28,11 @@ class Connection {
 	private nextRequest = 1;
 	/** Why the worker is gone; set once. */
 	lost: string | undefined;
-	/** Called once when the worker is gone (set by the owner right after opening). */
-	onLost: (why: string) => void = () => undefined;
 
 	private constructor(
 		private readonly worker: Worker,
 		readonly attentionLayers: number,
+		private readonly log: (message: string) => void,
 	) {
 		worker.on('message', (message: FromPassWorker) => {
 			if (message.kind === 'pass' || message.kind === 'passFailed') {
@@ -70,7 +69,7 @@ class Connection {
 				worker.off('exit', onExit);
 				worker.off('error', onError);
 				if (message.kind === 'opened') {
-					resolve(new Connection(worker, message.attentionLayers));
+					resolve(new Connection(worker, message.attentionLayers, options.log));
 				} else {
 					fail(message.kind === 'openFailed' ? message.message : `unexpected first message from the model's worker thread: ${message.kind}`);
 				}
@@ -98,39 +97,42 @@ class Connection {
 	}
 
 	close(): Promise<void> {
-		this.lose('the model was unloaded');
+		this.lose('the model was unloaded', true);
 		return this.worker.terminate().then(() => undefined);
 	}
 
-	private lose(why: string): void {
+	private lose(why: string, asked = false): void {
 		if (this.lost) {
 			return;
 		}
 		this.lost = why;
+		if (!asked) {
+			this.log(`The model's worker thread stopped: ${why}.`);
+		}
 		for (const waiter of this.pending.values()) {
 			waiter.reject(new Error(`The model stopped: ${why}.`));
 		}
 		this.pending.clear();
-		this.onLost(why);
 	}
 }
 
 export class WorkerRunner implements PassRunner {
-	private connection: Promise<Connection> | undefined;
+	readonly attentionLayers: number;
 	private nextSequence = 1;
 	private disposed = false;
+	/** A new worker being started after the last one was lost. */
+	private restarting: Promise<Connection> | undefined;
 
 	private constructor(
 		private readonly options: WorkerRunnerOptions,
-		readonly attentionLayers: number,
-	) {}
+		private live: Connection,
+	) {
+		this.attentionLayers = live.attentionLayers;
+	}
 
 	/** Start the worker and open the model; rejects with onnxruntime's message when the file will not load. */
 	static async open(options: WorkerRunnerOptions): Promise<WorkerRunner> {
-		const connection = await Connection.open(options);
-		const runner = new WorkerRunner(options, connection.attentionLayers);
-		runner.adopt(connection);
-		return runner;
+		return new WorkerRunner(options, await Connection.open(options));
 	}
 
 	start(): PassSequence {
@@ -142,42 +144,24 @@ export class WorkerRunner implements PassRunner {
 		if (this.disposed) {
 			return Promise.reject(new Error('The model was unloaded.'));
 		}
-		if (!this.connection) {
-			this.options.log('Starting the model worker thread again.');
-			const connection = Connection.open(this.options).then((c) => this.adopt(c));
-			// A failed restart is not kept: the next generation tries again.
-			connection.catch(() => {
-				if (this.connection === connection) {
-					this.connection = undefined;
-				}
-			});
-			this.connection = connection;
+		if (!this.live.lost) {
+			return Promise.resolve(this.live);
 		}
-		return this.connection;
+		if (!this.restarting) {
+			this.options.log('Starting the model worker thread again.');
+			// A failed restart is not kept: the next generation tries again.
+			this.restarting = Connection.open(this.options)
+				.then((connection) => (this.live = connection))
+				.finally(() => (this.restarting = undefined));
+		}
+		return this.restarting;
 	}
 
 	async dispose(): Promise<void> {
 		this.disposed = true;
-		const connection = this.connection;
-		this.connection = undefined;
-		await (await connection?.catch(() => undefined))?.close();
-	}
-
-	private adopt(connection: Connection): Connection {
-		connection.onLost = (why) => this.lost(connection, why);
-		this.connection = Promise.resolve(connection);
-		return connection;
-	}
-
-	private lost(connection: Connection, why: string): void {
-		if (!this.disposed) {
-			this.options.log(`The model's worker thread stopped: ${why}.`);
-		}
-		void this.connection?.then((current) => {
-			if (current === connection) {
-				this.connection = undefined;
-			}
-		});
+		const restarting = this.restarting;
+		await this.live.close();
+		await (await restarting?.catch(() => undefined))?.close();
 	}
 }
 

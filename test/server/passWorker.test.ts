@@ -116,8 +116,7 @@ describe('pass worker (embedded model)', function () {
 		const expected = await local.start().feed(PROMPT, null);
 		assertSamePass(await before.feed(PROMPT, null), expected, 'before');
 		// Stands in for a crash: the thread ends without being asked to.
-		const connection = await (runner as unknown as { connection: Promise<{ worker: { terminate(): Promise<number> } }> }).connection;
-		await connection.worker.terminate();
+		await (runner as unknown as { live: { worker: { terminate(): Promise<number> } } }).live.worker.terminate();
 		await assert.rejects(before.feed([7], null), /The model stopped: the model's worker thread exited/);
 		assert.ok(seen.some((m) => m.includes("The model's worker thread stopped")), seen.join('\n'));
 		assertSamePass(await runner.start().feed(PROMPT, null), expected, 'after the restart');
