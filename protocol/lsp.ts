@@ -14,7 +14,7 @@ import {
 	RequestType,
 	RequestType0,
 } from 'vscode-languageserver-protocol';
-import type { AttentionLayerData, GenerationRecord, SamplingOptions, TokenStep } from './generation';
+import type { AttentionLayerData, GenerationKind, GenerationRecord, SamplingOptions, TokenStep } from './generation';
 
 export type ModelState = 'loading' | 'downloading' | 'ready' | 'generating' | 'error';
 
@@ -134,6 +134,32 @@ export interface ConfirmDownloadParams {
 	model: string;
 }
 export const ConfirmDownloadRequest = new RequestType<ConfirmDownloadParams, boolean, void>('glassbox/confirmDownload');
+
+// ---- Test hooks ----------------------------------------------------------------------------
+// Served only when the client passes `testHooks: true` in initializationOptions (VS Code's
+// client never does). They let a test hold a generation at a known model step, so that what
+// the test does next (cancel, edit, send another request) happens at that step on a fast
+// machine and on a slow one alike.
+
+export interface HoldGenerationParams {
+	/** Hold before this model step: 0 is the prompt's pass, n the pass that reads the n-th generated token. */
+	step: number;
+	/** Only a generation of this kind; any kind when absent. */
+	kind?: GenerationKind;
+}
+/** Arm a one-shot hold for the next generation that reaches `step`. */
+export const HoldGenerationRequest = new RequestType<HoldGenerationParams, void, void>('glassbox/test/holdGeneration');
+
+export interface GenerationEventParams {
+	/** held: the generation waits before `step`; cancelled: its cancellation arrived while it was held. */
+	event: 'held' | 'cancelled';
+	kind: GenerationKind;
+	step: number;
+}
+export const GenerationEventNotification = new NotificationType<GenerationEventParams>('glassbox/test/generationEvent');
+
+/** Let the held generation go on; false when none was held. */
+export const ReleaseGenerationRequest = new RequestType0<boolean, void>('glassbox/test/releaseGeneration');
 
 /** Error codes the server uses in ResponseErrors, so the client can tell them apart. */
 export const ErrorCodes = {

@@ -42,6 +42,11 @@ export interface GenerationJob {
 	 */
 	attention: { promptRows: number } | 'later';
 	token: CancellationToken;
+	/**
+	 * Called before each model step (0: the prompt's pass); when it returns a promise, the step
+	 * waits for it. The test hooks hold a generation at a known step this way (testHooks.ts).
+	 */
+	beforeStep?: (step: number) => Promise<void> | undefined;
 }
 
 /** How to compute a generation's attention after the fact: one pass over `ids`, rows from `rowStart`. */
@@ -161,6 +166,10 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 	const stops = [...loaded.stopIds];
 	try {
 		for (let i = 0; i < job.sampling.maxNewTokens; i++) {
+			const hold = job.beforeStep?.(i);
+			if (hold) {
+				await hold;
+			}
 			if (job.token.isCancellationRequested) {
 				stopReason = 'cancelled';
 				break;

@@ -5,7 +5,7 @@
  * generations and counters.
  */
 import { CancellationToken, ResponseError } from 'vscode-languageserver';
-import type { AttentionLayerData } from '../../protocol/generation';
+import type { AttentionLayerData, GenerationKind } from '../../protocol/generation';
 import type { EngineStats, GenerationStats, ModelStatus } from '../../protocol/lsp';
 import { AttentionCapture } from './attention';
 import { ErrorCodes } from '../../protocol/lsp';
@@ -20,6 +20,8 @@ export interface HostHooks {
 	confirmDownload(model: string): Promise<boolean>;
 	log(message: string): void;
 	error(message: string): void;
+	/** The test hooks' step gate (testHooks.ts); absent outside tests. */
+	beforeStep?(kind: GenerationKind, step: number, token: CancellationToken): Promise<void> | undefined;
 }
 
 function sameRequest(a: LoadRequest | undefined, b: LoadRequest): boolean {
@@ -197,7 +199,9 @@ export class ModelHost {
 			}
 		}, GENERATING_NOTICE_MS);
 		try {
-			const outcome = await generate(loaded, { ...job, token: lease.token }, loaded.request.model);
+			const gate = this.hooks.beforeStep?.bind(this.hooks);
+			const beforeStep = gate ? (step: number) => gate(job.kind, step, lease.token) : undefined;
+			const outcome = await generate(loaded, { ...job, token: lease.token, beforeStep }, loaded.request.model);
 			this.generations++;
 			if (outcome.record.stopReason === 'cancelled') {
 				this.cancelled++;

@@ -25,8 +25,11 @@ import {
 	ErrorCodes,
 	ExplainRequest,
 	GenerateRequest,
+	GenerationEventNotification,
+	HoldGenerationRequest,
 	LastCompletionRequest,
 	ModelStatusNotification,
+	ReleaseGenerationRequest,
 	SummarizeRequest,
 } from '../../protocol/lsp';
 import { GenerateService } from './generateService';
@@ -34,6 +37,7 @@ import { InlineCompletionService } from './inlineCompletion';
 import { configureEnvironment } from './modelLoader';
 import { ModelHost } from './modelHost';
 import { ServerSettings } from './settings';
+import { StepGate } from './testHooks';
 import { TextTaskService } from './textTasks';
 
 /** What the extension passes at start; other clients may omit it. */
@@ -42,6 +46,8 @@ interface InitializationOptions {
 	extensionPath?: string;
 	/** Writable folder for the hub cache. */
 	storagePath?: string;
+	/** Serve the test hooks (protocol/lsp.ts); only the project's tests set this. */
+	testHooks?: boolean;
 }
 
 const connection = createConnection(ProposedFeatures.all);
@@ -53,6 +59,7 @@ let host: ModelHost | undefined;
 let completions: InlineCompletionService | undefined;
 let tasks: TextTaskService | undefined;
 let generator: GenerateService | undefined;
+let stepGate: StepGate | undefined;
 
 function requireHost(): ModelHost {
 	if (!host) {
@@ -68,6 +75,12 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
 	const storagePath = options.storagePath ?? path.join(os.homedir(), '.cache', 'glassbox');
 	configureEnvironment(storagePath);
 	settings.canPull = params.capabilities.workspace?.configuration === true;
+	if (options.testHooks === true) {
+		const gate = new StepGate((event) => void connection.sendNotification(GenerationEventNotification, event));
+		connection.onRequest(HoldGenerationRequest, (hold) => gate.arm(hold));
+		connection.onRequest(ReleaseGenerationRequest, () => gate.release());
+		stepGate = gate;
+	}
 
 	host = new ModelHost(extensionPath, {
 		notifyStatus: (status) => void connection.sendNotification(ModelStatusNotification, status),
@@ -78,6 +91,7 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
 			),
 		log,
 		error: (message) => connection.console.error(message),
+		beforeStep: stepGate ? (kind, step, token) => stepGate?.beforeStep(kind, step, token) : undefined,
 	});
 	completions = new InlineCompletionService(host, documents, settings, log);
 	tasks = new TextTaskService(host, settings, connection);
@@ -137,6 +151,7 @@ connection.onRequest(LastCompletionRequest, () => requireHost().store.lastComple
 connection.onRequest(EngineStatsRequest, () => requireHost().stats());
 
 connection.onShutdown(async () => {
+	stepGate?.dispose();
 	await host?.dispose();
 });
 

@@ -25,9 +25,10 @@ function assertRowsSumToOne(data: AttentionLayerData, layer: number): void {
 }
 
 describe('generate and attention over LSP (embedded model)', function () {
-	this.timeout(180_000);
+	this.timeout(20_000);
 	let server: ServerHarness;
-	before(async () => {
+	before(async function () {
+		this.timeout(60_000);
 		server = await ServerHarness.start();
 		assert.strictEqual((await server.waitForState(['ready', 'error'])).state, 'ready');
 	});

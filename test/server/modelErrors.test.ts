@@ -21,7 +21,7 @@ function copyModel(): string {
 }
 
 describe('missing or corrupt model (over LSP)', function () {
-	this.timeout(180_000);
+	this.timeout(20_000);
 	let server: ServerHarness | undefined;
 	const temp: string[] = [];
 	afterEach(async () => {

@@ -22,9 +22,10 @@ const CODE = `def parse_config(path):
 `;
 
 describe('text tasks over LSP (embedded model)', function () {
-	this.timeout(180_000);
+	this.timeout(20_000);
 	let server: ServerHarness;
-	before(async () => {
+	before(async function () {
+		this.timeout(60_000);
 		server = await ServerHarness.start();
 		assert.strictEqual((await server.waitForState(['ready', 'error'])).state, 'ready');
 	});
@@ -67,7 +68,9 @@ describe('text tasks over LSP (embedded model)', function () {
 		assert.strictEqual(result.fromCache, false);
 		assert.strictEqual(result.truncated, null);
 		assert.strictEqual(result.record.kind, 'summarize');
-		await new Promise((r) => setTimeout(r, 50));
+		// Messages arrive in the order the server sent them: a chunk sent after the result
+		// would arrive before the answer to a later request.
+		await server.stats();
 		assert.strictEqual(stream.arrivedAfterResult, false);
 	});
 
@@ -89,20 +92,23 @@ describe('text tasks over LSP (embedded model)', function () {
 		assert.ok(prose.record.steps.length > 0);
 	});
 
-	it('cancellation mid-generation stops within one model step', async () => {
+	it('cancellation mid-generation stops before the next model step', async () => {
 		await server.setSettings({ commands: { maxNewTokens: 600 } });
 		const cts = new CancellationTokenSource();
-		const stream = collect(() => cts.cancel());
 		const text = Array.from({ length: 30 }, (_, i) => `value_${i} = compute(${i})`).join('\n');
-		await assert.rejects(
-			server.connection.sendRequest(ExplainRequest, { text, languageId: 'python', fileName: 'long.py', partialResultToken: stream.token }, cts.token),
-			(e: ResponseError<unknown>) => e.code === LSPErrorCodes.RequestCancelled,
+		const { pending } = await server.holdDuring(1, 'explain', () =>
+			server.connection.sendRequest(ExplainRequest, { text, languageId: 'python', fileName: 'long.py' }, cts.token).then(
+				() => assert.fail('a cancelled request has no result'),
+				(e: ResponseError<unknown>) => e,
+			),
 		);
-		await new Promise((r) => setTimeout(r, 100));
+		cts.cancel();
+		assert.strictEqual((await pending).code, LSPErrorCodes.RequestCancelled);
 		const recent = (await server.stats()).recent[0];
+		assert.strictEqual(recent.kind, 'explain');
 		assert.strictEqual(recent.stopReason, 'cancelled');
-		assert.ok(recent.stepsAfterCancel !== null && recent.stepsAfterCancel <= 1, `steps after cancel: ${recent.stepsAfterCancel}`);
-		assert.ok(recent.generatedTokens < 600);
+		assert.strictEqual(recent.stepsAfterCancel, 0);
+		assert.strictEqual(recent.generatedTokens, 1);
 		await server.setSettings({});
 	});
 
@@ -115,13 +121,11 @@ describe('text tasks over LSP (embedded model)', function () {
 
 	it('input far over the token budget is truncated with a note', async () => {
 		const huge = CODE.repeat(400); // ~ 100k characters
-		const started = Date.now();
 		const result = await server.connection.sendRequest(SummarizeRequest, { text: huge, languageId: 'python', fileName: 'huge.py' });
 		assert.ok(result.truncated, 'a truncation note');
 		assert.ok(result.truncated.keptTokens <= 768, String(result.truncated.keptTokens));
 		assert.ok(result.truncated.inputTokens > 10 * result.truncated.keptTokens);
 		assert.match(result.truncated.message, /only its first \d+ of/);
-		assert.ok(Date.now() - started < 60_000);
 	});
 
 	it('a documentation comment for Python and TypeScript', async () => {

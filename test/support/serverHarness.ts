@@ -26,7 +26,18 @@ import {
 	type Position,
 	type ProtocolConnection,
 } from 'vscode-languageserver-protocol/node';
-import { ConfirmDownloadRequest, EngineStatsRequest, ModelStatusNotification, type EngineStats, type ModelStatus } from '../../protocol/lsp';
+import type { GenerationKind } from '../../protocol/generation';
+import {
+	ConfirmDownloadRequest,
+	EngineStatsRequest,
+	GenerationEventNotification,
+	HoldGenerationRequest,
+	ModelStatusNotification,
+	ReleaseGenerationRequest,
+	type EngineStats,
+	type GenerationEventParams,
+	type ModelStatus,
+} from '../../protocol/lsp';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const SERVER_BUNDLE = path.join(REPO_ROOT, 'dist', 'server', 'server.js');
@@ -44,6 +55,7 @@ export class ServerHarness {
 	private versions = new Map<string, number>();
 	private statusWaiters: (() => void)[] = [];
 	private configurationWaiters: (() => void)[] = [];
+	private eventWaiters: ((event: GenerationEventParams) => void)[] = [];
 	readonly storagePath: string;
 	/** Set when the server process ended. */
 	exited = false;
@@ -81,6 +93,9 @@ export class ServerHarness {
 		connection.onNotification(LogMessageNotification.type, (m) => {
 			harness.logs.push(m.message);
 		});
+		connection.onNotification(GenerationEventNotification, (event) => {
+			harness.eventWaiters.slice().forEach((w) => w(event));
+		});
 		connection.onNotification(ModelStatusNotification, (s) => {
 			harness.statuses.push(s);
 			harness.statusWaiters.splice(0).forEach((w) => w());
@@ -93,7 +108,7 @@ export class ServerHarness {
 				workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true } },
 				textDocument: { inlineCompletion: { dynamicRegistration: false } },
 			},
-			initializationOptions: { extensionPath: options.extensionPath ?? REPO_ROOT, storagePath },
+			initializationOptions: { extensionPath: options.extensionPath ?? REPO_ROOT, storagePath, testHooks: true },
 		});
 		await connection.sendNotification(InitializedNotification.type, {});
 		return harness;
@@ -107,7 +122,7 @@ export class ServerHarness {
 	 * Wait until the model reports one of `states` (after loading: 'ready' or
 	 * 'error'). With `after`, only statuses reported after that many count.
 	 */
-	async waitForState(states: ModelStatus['state'][], after = 0, timeoutMs = 120_000): Promise<ModelStatus> {
+	async waitForState(states: ModelStatus['state'][], after = 0, timeoutMs = 30_000): Promise<ModelStatus> {
 		const deadline = Date.now() + timeoutMs;
 		for (;;) {
 			const s = this.statuses.length > after ? this.lastStatus : undefined;
@@ -149,6 +164,62 @@ export class ServerHarness {
 			{ textDocument: { uri }, position, context: { triggerKind: InlineCompletionTriggerKind.Automatic } },
 			token,
 		) as Promise<InlineCompletionList | null>;
+	}
+
+	/**
+	 * Start a request whose generation the server holds before model step `step`
+	 * (test hooks), and resolve once it is held, with the request still pending.
+	 * Fails at once when the request settles first (its generation ended before
+	 * that step, or none ran), and after `timeoutMs` otherwise.
+	 */
+	async holdDuring<T>(step: number, kind: GenerationKind, start: () => Promise<T>, timeoutMs = 10_000): Promise<{ pending: Promise<T> }> {
+		await this.connection.sendRequest(HoldGenerationRequest, { step, kind });
+		const stop = new AbortController();
+		const held = this.nextEvent('held', timeoutMs, `a ${kind} generation held before step ${step}`, stop.signal);
+		const pending = start();
+		const settledFirst = pending.then(
+			(value) => {
+				throw new Error(`The request answered before its generation reached step ${step}: ${JSON.stringify(value)?.slice(0, 300)}`);
+			},
+			(e: unknown) => {
+				throw new Error(`The request failed before its generation reached step ${step}: ${String(e)}`);
+			},
+		);
+		try {
+			await Promise.race([held, settledFirst]);
+		} finally {
+			stop.abort();
+			settledFirst.catch(() => undefined);
+		}
+		return { pending };
+	}
+
+	/** The next test-hook event of this kind; rejects after `timeoutMs`, or quietly never settles once `signal` aborts. */
+	nextEvent(event: GenerationEventParams['event'], timeoutMs: number, what: string, signal?: AbortSignal): Promise<GenerationEventParams> {
+		return new Promise((resolve, reject) => {
+			const waiter = (e: GenerationEventParams) => {
+				if (e.event === event) {
+					done();
+					resolve(e);
+				}
+			};
+			const timer = setTimeout(() => {
+				done();
+				reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${what}.\n${this.logs.slice(-20).join('\n')}`));
+			}, timeoutMs);
+			const done = () => {
+				clearTimeout(timer);
+				signal?.removeEventListener('abort', done);
+				this.eventWaiters = this.eventWaiters.filter((w) => w !== waiter);
+			};
+			signal?.addEventListener('abort', done);
+			this.eventWaiters.push(waiter);
+		});
+	}
+
+	/** Let the held generation go on (false when none is held). */
+	release(): Promise<boolean> {
+		return this.connection.sendRequest(ReleaseGenerationRequest);
 	}
 
 	stats(): Promise<EngineStats> {
