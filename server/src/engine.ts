@@ -10,11 +10,12 @@ import type { CancellationToken } from 'vscode-languageserver';
 import type { GenerationKind, GenerationRecord, SamplingOptions, StopReason, TokenStep } from '../../protocol/generation';
 import type { GenerationStats } from '../../protocol/lsp';
 import { AttentionCapture } from './attention';
-import type { StopVerdict } from './completionRules';
+import type { StopVerdict } from './completion/streamFilters';
 import type { LoadedModel } from './modelLoader';
 import type { NextGuess } from './modelRunner';
 import { argmaxAllowed, chooseToken, describeStep, inspectLogits, penalizeRepeats, seededRandom, type StepDistribution } from './sampling';
 import { IncrementalDecoder } from './tokenCodec';
+import { healingChoices, healPrompt, remainingAfter, visibleText, type HealedPrompt } from './tokenHealing';
 
 export interface GenerationJob {
 	kind: GenerationKind;
@@ -28,8 +29,8 @@ export interface GenerationJob {
 	stopRule?: (text: string) => StopVerdict;
 	/**
 	 * Token healing: the prompt's last token was removed and its text is given
-	 * here; the first generated token must start with it, and it is not part of
-	 * the output (the user already typed it).
+	 * here; the first generated tokens must spell it again (tokenHealing.ts),
+	 * and it is not part of the output (the user already typed it).
 	 */
 	healed?: string;
 	onSteps?: (steps: TokenStep[]) => void;
@@ -66,45 +67,57 @@ export interface GenerationOutcome {
 /** Alternatives shown per step. */
 const TOP_ALTERNATIVES = 8;
 
+/** Which tokens a step may choose: never `banned`; only `allowed` when given (token healing, inside a UTF-8 character). */
+interface StepChoices {
+	banned: ReadonlySet<number>;
+	bannedList: readonly number[];
+	allowed?: readonly number[];
+}
+
 /**
  * The next token. The inspector shows the model's own distribution, but
  * control tokens (FIM markers) are never chosen: a small model sometimes
- * ranks them first where they mean nothing.
+ * ranks them first where they mean nothing. -1 when nothing is allowed.
  */
 function pickToken(
 	logits: Float32Array,
 	dist: StepDistribution,
 	job: GenerationJob,
 	generated: number[],
-	banned: ReadonlySet<number>,
+	choices: StepChoices,
 	random: () => number,
 ): number {
 	const greedy = job.sampling.greedy || job.sampling.temperature <= 0;
+	if (greedy && choices.allowed) {
+		// Constrained steps are greedy: healing re-spells what the user typed, the model's best way.
+		return argmaxAllowed(logits, choices.allowed, choices.bannedList);
+	}
 	if (greedy && job.repetitionPenalty === 1) {
-		const best = dist.top.find((c) => !banned.has(c.id));
+		const best = dist.top.find((c) => !choices.banned.has(c.id));
 		if (best) {
 			return best.id;
 		}
+		return argmaxAllowed(logits, undefined, choices.bannedList);
 	}
 	const adjusted = penalizeRepeats(logits, generated, job.repetitionPenalty);
-	const masked = adjusted === logits && banned.size > 0 ? Float32Array.from(logits) : adjusted;
-	for (const id of banned) {
+	let masked: Float32Array;
+	if (choices.allowed) {
+		masked = new Float32Array(logits.length).fill(-Infinity);
+		for (const id of choices.allowed) {
+			masked[id] = adjusted[id];
+		}
+	} else {
+		masked = adjusted === logits ? Float32Array.from(logits) : adjusted;
+	}
+	for (const id of choices.bannedList) {
 		masked[id] = -Infinity;
 	}
 	return chooseToken(masked, job.sampling, random);
 }
 
-/**
- * Token healing for a prompt that ends in ordinary text: drop its last token and
- * return that token's text as GenerationJob.healed. A prompt ending in a control
- * token (<fim_middle>, a stop token) is left alone.
- */
-export function healLastToken(loaded: LoadedModel, ids: number[]): { ids: number[]; healed: string } {
-	const last = ids[ids.length - 1];
-	if (ids.length < 2 || last === undefined || loaded.bannedIds.has(last) || loaded.stopIds.has(last)) {
-		return { ids, healed: '' };
-	}
-	return { ids: ids.slice(0, -1), healed: loaded.codec.tokenText(last) };
+/** Token healing for a prompt that ends in ordinary text (see tokenHealing.ts); control tokens are left alone. */
+export function healLastToken(loaded: LoadedModel, ids: number[]): HealedPrompt {
+	return healPrompt(loaded.codec, ids, (id) => loaded.bannedIds.has(id) || loaded.stopIds.has(id));
 }
 
 function cutAtStopString(text: string, stops: string[]): string | undefined {
@@ -153,17 +166,24 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 	}
 
 	const healed = job.healed ?? '';
-	const visible = (t: string): string => (t.startsWith(healed) ? t.slice(healed.length) : t);
+	const visible = (t: string): string => visibleText(t, healed);
+	/** The healed text not yet spelled again; while it is not empty, choices are constrained. */
+	let needed = healed;
 	let stopReason: StopReason = 'maxTokens';
 	let text: string | undefined;
 	let firstTokenMs = 0;
 	const sequence = loaded.runner.start();
 	let input = job.promptIds;
-	const healing = healed !== '' ? codec.tokensStartingWith(healed) : [];
 	// Greedy choices can be guessed, so the runner may work a pass ahead (see NextGuess).
 	const guessable = (job.sampling.greedy || job.sampling.temperature <= 0) && job.repetitionPenalty === 1;
-	const banned = [...loaded.bannedIds];
 	const stops = [...loaded.stopIds];
+	// Control tokens are never output; at a character boundary, neither are bytes that cannot start one.
+	const utf8 = codec.utf8;
+	const atBoundary = new Set([...loaded.bannedIds, ...(utf8?.bannedAtBoundary ?? [])]);
+	const boundary: StepChoices = { banned: atBoundary, bannedList: [...atBoundary] };
+	const insideChar: StepChoices = { banned: loaded.bannedIds, bannedList: [...loaded.bannedIds] };
+	/** Continuation bytes the text still owes its last character. */
+	let utf8Need = 0;
 	try {
 		for (let i = 0; i < job.sampling.maxNewTokens; i++) {
 			const hold = job.beforeStep?.(i);
@@ -175,10 +195,15 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 				break;
 			}
 			const firstRow = sequence.length;
-			const healingNow = i === 0 && healing.length > 0;
+			const choices: StepChoices =
+				utf8 && utf8Need > 0
+					? { ...insideChar, allowed: utf8.allowedWhile(utf8Need) }
+					: needed !== ''
+						? { ...boundary, allowed: healingChoices(codec, needed) }
+						: boundary;
 			const next: NextGuess | undefined =
 				guessable && i + 1 < job.sampling.maxNewTokens
-					? { banned, stops, allowed: healingNow ? healing : undefined, attentionFrom: capture ? 0 : null }
+					? { banned: choices.bannedList, stops, allowed: choices.allowed, attentionFrom: capture ? 0 : null }
 					: undefined;
 			// Rows before the capture's first are not copied out at all (64 MB for a 1,000-token prompt).
 			const from = capture ? Math.max(0, capture.rowStart - firstRow) : 0;
@@ -190,15 +215,18 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 			}
 
 			const dist = inspectLogits(pass.logits, TOP_ALTERNATIVES);
-			// Healing takes the most likely of the tokens that re-spell the healed text (greedy).
-			const id = healingNow ? argmaxAllowed(pass.logits, healing, []) : pickToken(pass.logits, dist, job, generated, loaded.bannedIds, random);
+			const id = pickToken(pass.logits, dist, job, generated, choices, random);
 			if (i === 0) {
 				firstTokenMs = performance.now() - started;
 			}
-			if (loaded.stopIds.has(id)) {
+			if (id < 0 || loaded.stopIds.has(id)) {
 				stopReason = 'eos';
 				break;
 			}
+			if (needed !== '') {
+				needed = remainingAfter(needed, codec.tokenText(id));
+			}
+			utf8Need = utf8 ? utf8.after(utf8Need, id) : 0;
 			generated.push(id);
 			const step: TokenStep = { id, text: decoder.push(id), ...describeStep(dist, id, (t) => codec.tokenText(t)) };
 			steps.push(step);
@@ -227,7 +255,9 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 	}
 
 	// A cancelled generation keeps what it produced: the panel shows it; completions drop it.
-	const finalText = text ?? visible(decoder.text);
+	// A generation cut inside a character (token budget) drops the unfinished character.
+	const produced = text ?? visible(decoder.text);
+	const finalText = utf8Need > 0 ? produced.replace(/\uFFFD+$/, '') : produced;
 	const keptSteps = text === undefined ? steps : stepsFor(steps, healed + finalText);
 	const elapsedMs = performance.now() - started;
 	const deferredAttention =

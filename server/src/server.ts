@@ -9,6 +9,7 @@ import * as path from 'path';
 import {
 	createConnection,
 	DidChangeConfigurationNotification,
+	NotebookDocuments,
 	ProposedFeatures,
 	ResponseError,
 	TextDocuments,
@@ -33,7 +34,7 @@ import {
 	SummarizeRequest,
 } from '../../protocol/lsp';
 import { GenerateService } from './generateService';
-import { InlineCompletionService } from './inlineCompletion';
+import { InlineCompletionService } from './completion/service';
 import { configureEnvironment } from './modelLoader';
 import { ModelHost } from './modelHost';
 import { ServerSettings } from './settings';
@@ -52,6 +53,8 @@ interface InitializationOptions {
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
+// Notebook cells are kept with the other documents; the notebooks say which cells surround which.
+const notebooks = new NotebookDocuments(documents);
 const settings = new ServerSettings(connection);
 const log = (message: string): void => connection.console.log(message);
 
@@ -93,13 +96,14 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
 		error: (message) => connection.console.error(message),
 		beforeStep: stepGate ? (kind, step, token) => stepGate?.beforeStep(kind, step, token) : undefined,
 	});
-	completions = new InlineCompletionService(host, documents, settings, log);
+	completions = new InlineCompletionService(host, documents, notebooks, settings, log);
 	tasks = new TextTaskService(host, settings, connection);
 	generator = new GenerateService(host, connection);
 
 	return {
 		capabilities: {
 			textDocumentSync: TextDocumentSyncKind.Incremental,
+			notebookDocumentSync: { notebookSelector: [{ notebook: '*', cells: [{ language: '*' }] }] },
 			inlineCompletionProvider: true,
 		},
 		serverInfo: { name: 'glassbox', version: '0.1.0' },
@@ -160,4 +164,5 @@ process.on('uncaughtException', (e) => connection.console.error(`Unexpected erro
 process.on('unhandledRejection', (e) => connection.console.error(`Unhandled rejection: ${String(e)}`));
 
 documents.listen(connection);
+notebooks.listen(connection);
 connection.listen();

@@ -6,6 +6,7 @@
  * would corrupt code).
  */
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
+import { Utf8Constraint } from './utf8Tokens';
 
 export interface ChatMessage {
 	role: 'system' | 'user' | 'assistant';
@@ -19,9 +20,10 @@ export class TokenCodec {
 	private readonly specials: string[];
 	private readonly specialPattern: RegExp | null;
 	private readonly textCache = new Map<number, string>();
-	/** Ordinary tokens sorted by text, for tokensStartingWith (built on first use). */
-	private healIndex: { text: string; id: number }[] | undefined;
+	/** Ordinary tokens sorted by text, then id, for token healing (built on first use). */
+	private healIndexValue: { text: string; id: number }[] | undefined;
 	private vocabSizeValue: number | undefined;
+	private utf8Value: Utf8Constraint | null | undefined;
 	/**
 	 * Whether a token's text, decoded alone, is exactly what it adds to any text before it
 	 * (byte-level BPE: GPT-2, Qwen, the embedded model), as long as it holds whole characters.
@@ -57,6 +59,19 @@ export class TokenCodec {
 			this.vocabSizeValue = vocab instanceof Map ? vocab.size : Object.keys(vocab).length;
 		}
 		return this.vocabSizeValue;
+	}
+
+	/**
+	 * What keeps generated text valid UTF-8 for this vocabulary (utf8Tokens.ts), or undefined
+	 * when its tokens are whole characters. Built on first use.
+	 */
+	get utf8(): Utf8Constraint | undefined {
+		if (this.utf8Value === undefined) {
+			const vocab = this.tokenizer.get_vocab() as Map<string, number> | Record<string, number>;
+			const map = vocab instanceof Map ? vocab : new Map(Object.entries(vocab));
+			this.utf8Value = Utf8Constraint.forVocabulary(map, new Set(this.specialIds)) ?? null;
+		}
+		return this.utf8Value ?? undefined;
 	}
 
 	/** Id of a token given by its exact string (special tokens included), or undefined. */
@@ -127,22 +142,26 @@ export class TokenCodec {
 	 * lookup is a binary search, so a 150k vocabulary costs nothing per keystroke.
 	 */
 	tokensStartingWith(text: string): number[] {
-		const index = (this.healIndex ??= this.buildHealIndex());
-		let lo = 0;
-		let hi = index.length;
-		while (lo < hi) {
-			const mid = (lo + hi) >> 1;
-			if (index[mid].text < text) {
-				lo = mid + 1;
-			} else {
-				hi = mid;
-			}
-		}
+		const index = this.healIndex();
 		const ids: number[] = [];
-		for (let i = lo; i < index.length && index[i].text.startsWith(text); i++) {
+		for (let i = lowerBound(index, text); i < index.length && index[i].text.startsWith(text); i++) {
 			ids.push(index[i].id);
 		}
 		return ids.sort((a, b) => a - b);
+	}
+
+	/** Ids of the ordinary tokens whose text is exactly `text`, ascending. */
+	tokensEqualTo(text: string): number[] {
+		const index = this.healIndex();
+		const ids: number[] = [];
+		for (let i = lowerBound(index, text); i < index.length && index[i].text === text; i++) {
+			ids.push(index[i].id);
+		}
+		return ids;
+	}
+
+	private healIndex(): { text: string; id: number }[] {
+		return (this.healIndexValue ??= this.buildHealIndex());
 	}
 
 	private buildHealIndex(): { text: string; id: number }[] {
@@ -168,6 +187,21 @@ export class TokenCodec {
 		}
 		return (Array.isArray(ids[0]) ? ids[0] : ids) as number[];
 	}
+}
+
+/** First position in `index` (sorted by text) whose text is not below `text`. */
+function lowerBound(index: readonly { text: string }[], text: string): number {
+	let lo = 0;
+	let hi = index.length;
+	while (lo < hi) {
+		const mid = (lo + hi) >> 1;
+		if (index[mid].text < text) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo;
 }
 
 /**

@@ -1,0 +1,146 @@
+/**
+ * textDocument/inlineCompletion, as named stages:
+ *   source   the text around the cursor: the document, or a notebook cell
+ *            with the cells before and after it; the suggest widget's
+ *            selected item applied (source.ts)
+ *   context  the cursor's line, its neighbours, the language, one or
+ *            several lines (context.ts), and where no suggestion belongs
+ *            (skipRules.ts)
+ *   cache    the same context again, or the shown suggestion typed ahead (cache.ts)
+ *   prompt   FIM or prefix prompt within the token budget, token-healed (prompt.ts, tokenHealing.ts)
+ *   generate the engine's decoding loop, with the stream filters inside it,
+ *            so the model stops as soon as one fires (streamFilters.ts)
+ *   post     post-processing filters (postFilters.ts)
+ *   item     the answer's text and range (items.ts)
+ */
+import * as path from 'path';
+import {
+	type CancellationToken,
+	type InlineCompletionList,
+	type InlineCompletionParams,
+	InlineCompletionTriggerKind,
+	type NotebookDocuments,
+	ResponseError,
+	type TextDocuments,
+} from 'vscode-languageserver';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { ErrorCodes } from '../../../protocol/lsp';
+import { isLanguageEnabled } from '../../../protocol/settings';
+import { charsForTokens, cursorWindow, looksBinary } from '../documentGuard';
+import { healLastToken } from '../engine';
+import type { ModelHost } from '../modelHost';
+import { buildCompletionPrompt } from '../prompt';
+import type { ServerSettings } from '../settings';
+import { AnswerCache } from './cache';
+import { readContext } from './context';
+import { NO_ITEMS, toItems } from './items';
+import { postProcess } from './postFilters';
+import { skipReason } from './skipRules';
+import { readSource } from './source';
+import { checkStop } from './streamFilters';
+
+export class InlineCompletionService {
+	private readonly cache = new AnswerCache();
+
+	constructor(
+		private readonly host: ModelHost,
+		private readonly documents: TextDocuments<TextDocument>,
+		private readonly notebooks: NotebookDocuments<TextDocument> | undefined,
+		private readonly settings: ServerSettings,
+		private readonly log: (message: string) => void,
+	) {}
+
+	async provide(params: InlineCompletionParams, token: CancellationToken): Promise<InlineCompletionList> {
+		const doc = this.documents.get(params.textDocument.uri);
+		if (!doc) {
+			throw new ResponseError(
+				ErrorCodes.UnknownDocument,
+				`${params.textDocument.uri} is not open on the server; send textDocument/didOpen first.`,
+			);
+		}
+		const { line, character } = params.position;
+		if (!Number.isInteger(line) || !Number.isInteger(character) || line < 0 || character < 0 || line >= doc.lineCount) {
+			throw new ResponseError(
+				ErrorCodes.BadPosition,
+				`Position ${line}:${character} is outside ${path.basename(doc.uri)} (${doc.lineCount} lines).`,
+			);
+		}
+		const settings = await this.settings.get();
+		const loaded = this.host.ready;
+		// The per-language switch holds for every client, not only VS Code's.
+		if (!settings.completion.enabled || !isLanguageEnabled(settings.completion.languages, doc.languageId) || !loaded || token.isCancellationRequested) {
+			return NO_ITEMS;
+		}
+
+		const maxNew = settings.completion.maxNewTokens;
+		const budget = Math.max(16, Math.min(settings.completion.contextTokens, loaded.contextLength - maxNew - 4));
+		const source = readSource(doc, params.position, params.context.selectedCompletionInfo, this.notebooks, this.documents);
+		const window = cursorWindow(source.before + source.after, source.before.length, charsForTokens(budget), charsForTokens(budget) / 2);
+		if (looksBinary(window.prefix.slice(-4000) + window.suffix.slice(0, 1000))) {
+			this.log(`No completion for ${path.basename(doc.uri)}: the content near the cursor is not text.`);
+			return NO_ITEMS;
+		}
+		const ctx = readContext({
+			languageId: doc.languageId,
+			trigger: params.context.triggerKind === InlineCompletionTriggerKind.Invoked ? 'invoke' : 'automatic',
+			prefix: window.prefix,
+			suffix: window.suffix,
+			multiline: settings.completion.multiline,
+		});
+		if (skipReason(ctx) !== undefined) {
+			return NO_ITEMS;
+		}
+
+		const typedAhead = this.cache.typedAhead(doc.uri, ctx.prefix, ctx.suffix);
+		if (typedAhead !== undefined) {
+			return toItems(typedAhead, source.anchor);
+		}
+		const key = AnswerCache.key([loaded.request, doc.languageId, ctx.mode, ctx.trigger, maxNew, budget], ctx.prefix, ctx.suffix);
+		const cached = this.cache.get(key);
+		if (cached !== undefined) {
+			this.cache.remember(doc.uri, ctx.prefix, ctx.suffix, cached);
+			return toItems(cached, source.anchor);
+		}
+
+		const useFim = loaded.family.fimCompletions === false ? null : loaded.fim;
+		const prompt = buildCompletionPrompt(ctx.prefix, ctx.suffix, budget, useFim, (t) => loaded.codec.encode(t), loaded.family.fimSuffixTokens);
+		const full = prompt.fim ? prompt.ids : [...loaded.startIds, ...prompt.ids];
+		// The cursor often ends inside what would be one token in running text; let the model re-spell it.
+		const { ids, healed } = prompt.endsWithPrefix && prompt.prefixTokens > 1 ? healLastToken(loaded, full) : { ids: full, healed: '' };
+		const version = doc.version;
+		let outcome;
+		try {
+			outcome = await this.host.run(loaded, 'auto', token, {
+				kind: 'completion',
+				title: `${path.basename(doc.uri)}:${line + 1}`,
+				promptIds: ids,
+				healed,
+				sampling: { maxNewTokens: maxNew, greedy: true, temperature: 0, topK: 0, topP: 1, seed: 0 },
+				// Code repeats itself legitimately; no penalty for completions.
+				repetitionPenalty: 1,
+				stopStrings: [],
+				stopRule: (t) => checkStop(t, ctx),
+				// Inspect Last Suggestion shows what the suggested tokens attended to, computed when asked.
+				attention: 'later',
+			});
+		} catch (e) {
+			this.log(`Completion failed: ${e instanceof Error ? e.message : String(e)}`);
+			return NO_ITEMS;
+		}
+		if (!outcome || outcome.record.stopReason === 'cancelled') {
+			return NO_ITEMS;
+		}
+		if (this.documents.get(doc.uri)?.version !== version) {
+			return NO_ITEMS; // the document changed while the model ran; the answer is stale
+		}
+		const text = postProcess(outcome.record.text, { ctx, stopReason: outcome.record.stopReason });
+		outcome.record.text = text;
+		this.cache.set(key, text);
+		this.cache.remember(doc.uri, ctx.prefix, ctx.suffix, text);
+		return toItems(text, source.anchor);
+	}
+
+	clear(): void {
+		this.cache.clear();
+	}
+}
