@@ -22,6 +22,7 @@ import {
 	RegistrationRequest,
 	StreamMessageReader,
 	StreamMessageWriter,
+	type InlineCompletionContext,
 	type InlineCompletionList,
 	type Position,
 	type ProtocolConnection,
@@ -158,10 +159,16 @@ export class ServerHarness {
 		});
 	}
 
-	complete(uri: string, position: Position, token = new CancellationTokenSource().token): Promise<InlineCompletionList | null> {
+	/** An inline completion request; `context` overrides the automatic trigger (Invoked, a selected suggest item). */
+	complete(
+		uri: string,
+		position: Position,
+		token = new CancellationTokenSource().token,
+		context: Partial<InlineCompletionContext> = {},
+	): Promise<InlineCompletionList | null> {
 		return this.connection.sendRequest(
 			InlineCompletionRequest.type,
-			{ textDocument: { uri }, position, context: { triggerKind: InlineCompletionTriggerKind.Automatic } },
+			{ textDocument: { uri }, position, context: { triggerKind: InlineCompletionTriggerKind.Automatic, ...context } },
 			token,
 		) as Promise<InlineCompletionList | null>;
 	}

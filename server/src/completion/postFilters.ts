@@ -9,7 +9,7 @@
 import type { StopReason } from '../../../protocol/generation';
 import { BLOCK_OPENER, previousNonBlank, type CompletionContext } from './context';
 import { checkStop } from './streamFilters';
-import { bracketDepth, indentWidth, isBlank, leadingWhitespace, makeIndent } from './text';
+import { bracketDepth, bracketProfile, indentWidth, isBlank, leadingWhitespace, makeIndent } from './text';
 
 export interface PostInput {
 	ctx: CompletionContext;
@@ -30,6 +30,101 @@ export const keepWholeLines: PostFilter = (text, { ctx, stopReason }) => {
 
 /** The stream filters judge the last line too, now that it is complete. */
 export const applyStreamFilters: PostFilter = (text, { ctx }) => checkStop(text + (ctx.mode === 'multi' ? '\n' : ''), ctx).text;
+
+/**
+ * Brackets stay consistent once the suggestion is accepted: it never closes
+ * more brackets than are open at the cursor and not closed after it, and it
+ * leaves none of its own open where that breaks the line (a multi-line
+ * suggestion; a one-line suggestion with closers right of the cursor). The
+ * suggestion is cut back to its last point that satisfies both (a line end
+ * for multi-line suggestions), or dropped.
+ */
+export const balanceBrackets: PostFilter = (text, { ctx }) => {
+	if (ctx.language.blocks === 'none' || text === '') {
+		return text;
+	}
+	const comment = ctx.language.lineComment;
+	const before = bracketProfile(ctx.prefix, comment).end;
+	const closedAfter = -bracketProfile(ctx.suffix, comment).min;
+	const closable = Math.max(0, before - closedAfter);
+	const fits = (part: string, strict: boolean) => {
+		const p = bracketProfile(part, comment);
+		return p.min >= -closable && (!strict || p.end <= 0);
+	};
+	if (ctx.mode === 'single') {
+		const strict = !isBlank(ctx.lineSuffix);
+		if (fits(text, strict)) {
+			return text;
+		}
+		for (let end = text.length - 1; end > 0; end--) {
+			if (fits(text.slice(0, end), strict)) {
+				return text.slice(0, end).trimEnd();
+			}
+		}
+		return '';
+	}
+	const lines = text.split('\n');
+	for (let n = lines.length; n > 0; n--) {
+		const part = lines.slice(0, n).join('\n');
+		if (fits(part, true)) {
+			return part;
+		}
+	}
+	return '';
+};
+
+/** Block comments and multi-line strings, by how a language writes them (C-like block comments, Python's triple quotes). */
+function longDelimiters(ctx: CompletionContext): [string, string][] {
+	if (ctx.language.blocks === 'indent' && ctx.language.lineComment === '#') {
+		return [['"""', '"""'], ["'''", "'''"]];
+	}
+	return ctx.language.lineComment === '//' ? [['/*', '*/']] : [];
+}
+
+/**
+ * A suggestion never opens a block comment or a multi-line string it does
+ * not close: accepting it would turn the rest of the file into a comment.
+ * It is cut before the opening (at a line start for multi-line suggestions).
+ */
+export const dropUnclosedComment: PostFilter = (text, { ctx }) => {
+	for (const [open, close] of longDelimiters(ctx)) {
+		// Inside a comment or string at the cursor, the suggestion's first closer ends it.
+		const inside = open === close ? ctx.prefix.split(open).length % 2 === 0 : ctx.prefix.lastIndexOf(open) > ctx.prefix.lastIndexOf(close);
+		let at = 0;
+		if (inside) {
+			const end = text.indexOf(close);
+			if (end < 0) {
+				continue;
+			}
+			at = end + close.length;
+		}
+		for (;;) {
+			const start = text.indexOf(open, at);
+			if (start < 0) {
+				break;
+			}
+			const end = text.indexOf(close, start + open.length);
+			if (end < 0) {
+				const cut = ctx.mode === 'multi' ? text.lastIndexOf('\n', start) : start;
+				return cut < 0 ? '' : text.slice(0, cut);
+			}
+			at = end + close.length;
+		}
+	}
+	return text;
+};
+
+/** A multi-line suggestion does not end on a line that opens a block it never writes (`if x:`, `else {`). */
+export const dropDanglingOpener: PostFilter = (text, { ctx }) => {
+	if (ctx.mode !== 'multi') {
+		return text;
+	}
+	const lines = text.split('\n');
+	while (lines.length > 0 && BLOCK_OPENER.test(lines[lines.length - 1]) && !(lines.length === 1 && isBlank(lines[0]))) {
+		lines.pop();
+	}
+	return lines.join('\n');
+};
 
 function indentUnitWidth(unit: string): number {
 	return unit === '\t' ? 4 : unit.length;
@@ -127,6 +222,9 @@ export const dropBlank: PostFilter = (text) => (isBlank(text) ? '' : text);
 export const POST_FILTERS: readonly PostFilter[] = [
 	keepWholeLines,
 	applyStreamFilters,
+	dropUnclosedComment,
+	balanceBrackets,
+	dropDanglingOpener,
 	rebaseIndentation,
 	matchIndentStyle,
 	trimTrailingWhitespace,

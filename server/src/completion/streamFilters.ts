@@ -7,7 +7,7 @@
  * lines (the last one may still change), except the single-line rule.
  */
 import { BLOCK_OPENER, type CompletionContext } from './context';
-import { bracketDepth, indentWidth, isBlank, isCloserChar } from './text';
+import { bracketDepth, bracketProfile, indentWidth, isBlank, isCloserChar } from './text';
 
 /** What to keep when a filter fires; undefined lets generation go on. */
 export type StreamFilter = (generated: string, ctx: CompletionContext) => string | undefined;
@@ -199,7 +199,7 @@ export const stopAtScopeEnd: StreamFilter = (generated, ctx) => {
 	const firstIndent = indentWidth(first);
 	/** Indentation of the open block that began at the suggestion's level, and how it was opened. */
 	let open: { indent: number; bracket: boolean } | undefined = BLOCK_OPENER.test(first) ? { indent: firstIndent, bracket: /[{([]\s*$/.test(first) } : undefined;
-	let depth = bracketDepth(first);
+	let depth = bracketDepth(first, ctx.language.lineComment);
 	for (let i = 1; i < lines.length; i++) {
 		const line = lines[i];
 		if (isBlank(line)) {
@@ -221,9 +221,28 @@ export const stopAtScopeEnd: StreamFilter = (generated, ctx) => {
 				return keepLines(generated, i);
 			}
 		}
-		depth += bracketDepth(line);
+		depth += bracketDepth(line, ctx.language.lineComment);
 		if (!open && indent === firstIndent && BLOCK_OPENER.test(line)) {
 			open = { indent, bracket: /[{([]\s*$/.test(line) };
+		}
+	}
+	return undefined;
+};
+
+/**
+ * A line that closes the bracket the cursor is in (`0}` right after a
+ * `func f() {`) ends the block, and the suggestion with it, after that line.
+ */
+export const stopAtEnclosingClose: StreamFilter = (generated, ctx) => {
+	if (ctx.mode !== 'multi' || ctx.language.blocks === 'none') {
+		return undefined;
+	}
+	const lines = completeLines(generated);
+	let depth = 0;
+	for (let i = 0; i < lines.length; i++) {
+		depth += bracketProfile(lines[i], ctx.language.lineComment).end;
+		if (depth < 0) {
+			return keepLines(generated, i + 1);
 		}
 	}
 	return undefined;
@@ -255,6 +274,7 @@ export const STREAM_FILTERS: readonly StreamFilter[] = [
 	stopAtLineSuffix,
 	stopAtExistingLine,
 	stopAtScopeEnd,
+	stopAtEnclosingClose,
 	stopAtBlankRun,
 	stopAtMaxLines,
 ];

@@ -80,21 +80,51 @@ export function makeIndent(width: number, unit: string): string {
 
 const OPENERS = '([{';
 const CLOSERS = ')]}';
+const QUOTES = `'"\``;
+
+/** How brackets run through a piece of code: the net depth at its end and the lowest depth on the way. */
+export interface BracketProfile {
+	end: number;
+	min: number;
+}
 
 /**
- * Net open brackets in `text` (strings and comments are not told apart: the
- * rules that use this look at short spans of code).
+ * Brackets of `code`, skipping string literals (quotes of one line) and
+ * line comments when the language's marker is given. Good enough for the
+ * short spans the completion rules judge; a full parse is not needed there.
  */
-export function bracketDepth(text: string): number {
+export function bracketProfile(code: string, lineComment?: string): BracketProfile {
 	let depth = 0;
-	for (const ch of text) {
-		if (OPENERS.includes(ch)) {
+	let min = 0;
+	let quote = '';
+	for (let i = 0; i < code.length; i++) {
+		const ch = code[i];
+		if (quote !== '') {
+			if (ch === '\\') {
+				i++;
+			} else if (ch === quote || ch === '\n') {
+				quote = '';
+			}
+			continue;
+		}
+		if (QUOTES.includes(ch)) {
+			quote = ch;
+		} else if (lineComment !== undefined && code.startsWith(lineComment, i)) {
+			const nl = code.indexOf('\n', i);
+			i = nl < 0 ? code.length : nl - 1;
+		} else if (OPENERS.includes(ch)) {
 			depth++;
 		} else if (CLOSERS.includes(ch)) {
 			depth--;
+			min = Math.min(min, depth);
 		}
 	}
-	return depth;
+	return { end: depth, min };
+}
+
+/** Net open brackets in `text`. */
+export function bracketDepth(text: string, lineComment?: string): number {
+	return bracketProfile(text, lineComment).end;
 }
 
 export function isCloserChar(ch: string | undefined): boolean {

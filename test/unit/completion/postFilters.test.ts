@@ -3,7 +3,10 @@ import type { StopReason } from '../../../protocol/generation';
 import type { CompletionContext } from '../../../server/src/completion/context';
 import {
 	applyStreamFilters,
+	balanceBrackets,
 	dropBlank,
+	dropDanglingOpener,
+	dropUnclosedComment,
 	dropDuplicateOfNextLine,
 	keepWholeLines,
 	matchIndentStyle,
@@ -92,5 +95,46 @@ describe('post-processing filters', () => {
 		assert.strictEqual(postProcess('    return x\n\n', input(at('def f(x):\n    |'))), 'return x');
 		const py = at('def total(xs):\n    s = 0\n    |\n    return s\n');
 		assert.strictEqual(postProcess('    for x in xs:\n            s += x\n    return s\n', input(py)), 'for x in xs:\n        s += x');
+	});
+});
+
+describe('post-processing filters: brackets, comments, openers', () => {
+	it('balanceBrackets: one line with closers right of the cursor leaves nothing open', () => {
+		assert.strictEqual(balanceBrackets('{', input(at('users.map((user) => |);', 'javascript'))), '');
+		assert.strictEqual(balanceBrackets('user.name', input(at('users.map((user) => |);', 'javascript'))), 'user.name');
+		assert.strictEqual(balanceBrackets('b)', input(at('x = compute(a, |'))), 'b)', 'closes what the line opened');
+		assert.strictEqual(balanceBrackets('b, f(c', input(at('x = compute(a, |'))), 'b, f(c', 'the line goes on');
+		assert.strictEqual(balanceBrackets('b))', input(at('x = compute(a, |'))), 'b)', 'one closer too many');
+	});
+	it('balanceBrackets: never closes more than is open at the cursor', () => {
+		const go = at('package main\n\nfunc double(x int) int {|\n}\n', 'go');
+		assert.strictEqual(balanceBrackets('0} [1]', input(go)), '');
+		const open = at('func double(x int) int {\n\t|', 'go');
+		assert.strictEqual(balanceBrackets('return x * 2\n}', input(open)), 'return x * 2\n}', 'nothing closes that block yet');
+	});
+	it('balanceBrackets: a multi-line suggestion ends on a line with its own brackets closed', () => {
+		const ctx = at('func sum(xs []int) int {\n\ttotal := 0\n\t|\n\treturn total\n}\n', 'go');
+		assert.strictEqual(balanceBrackets('if (x < 0) {\n\t\tif (x < 0) {', input(ctx)), '');
+		assert.strictEqual(balanceBrackets('for _, x := range xs {\n\t\ttotal += x\n\t}\n\tif total > 9 {', input(ctx)), 'for _, x := range xs {\n\t\ttotal += x\n\t}');
+	});
+	it('dropUnclosedComment: no block comment or docstring left open', () => {
+		const js = at("const fs = require('fs');\n\n|\n", 'javascript');
+		assert.strictEqual(dropUnclosedComment('/**\n * Reads a file.\n * @param', input(js)), '');
+		assert.strictEqual(dropUnclosedComment('x();\n/**\n * Reads', input(js)), 'x();');
+		assert.strictEqual(dropUnclosedComment('/** Reads. */\nread();', input(js)), '/** Reads. */\nread();');
+		const py = at('def f():|');
+		assert.strictEqual(dropUnclosedComment('\n    """Return one.\n    Longer', input(py)), '');
+		assert.strictEqual(dropUnclosedComment('\n    """Return one."""\n    return 1', input(py)), '\n    """Return one."""\n    return 1');
+	});
+	it('dropUnclosedComment: inside a docstring at the cursor, its closer is the suggestion\'s to write', () => {
+		const py = at('def f():\n    """Return |');
+		assert.strictEqual(dropUnclosedComment('the sum."""', input(py)), 'the sum."""');
+		const js = at('/**\n * Reads |', 'javascript');
+		assert.strictEqual(dropUnclosedComment('a file. */', input(js)), 'a file. */');
+	});
+	it('dropDanglingOpener: no last line that opens a block it never writes', () => {
+		assert.strictEqual(dropDanglingOpener('x = 1\n    if x:', input(at('def f():\n    |'))), 'x = 1');
+		assert.strictEqual(dropDanglingOpener('if x:', input(at('def f():\n    |'))), '');
+		assert.strictEqual(dropDanglingOpener('\n    return 1', input(at('def f():|'))), '\n    return 1');
 	});
 });
