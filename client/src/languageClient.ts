@@ -76,7 +76,8 @@ export class ServerConnection implements GenerationBackend, vscode.Disposable {
 			debug: { module, transport: TransportKind.stdio, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
 		};
 		const clientOptions: LanguageClientOptions = {
-			documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
+			// Notebook cells too: the server gets the notebooks themselves, so a cell's completion sees the cells around it.
+			documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }, { scheme: 'vscode-notebook-cell' }],
 			outputChannel: this.log,
 			initializationOptions: {
 				extensionPath: this.context.extensionPath,

@@ -82,6 +82,10 @@ export class Scheduler {
 
 	private createSlot(priority: Priority, token: CancellationToken): Slot {
 		const source = new CancellationTokenSource();
+		// Create the token now: a source whose token was never read cannot be cancelled twice
+		// (vscode-jsonrpc then calls cancel() on its shared Cancelled token and throws), and a
+		// waiting request can be cancelled twice, superseded and by its client.
+		void source.token;
 		token.onCancellationRequested(() => source.cancel());
 		if (token.isCancellationRequested) {
 			source.cancel();

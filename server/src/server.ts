@@ -96,7 +96,7 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
 		error: (message) => connection.console.error(message),
 		beforeStep: stepGate ? (kind, step, token) => stepGate?.beforeStep(kind, step, token) : undefined,
 	});
-	completions = new InlineCompletionService(host, documents, notebooks, settings, log);
+	completions = new InlineCompletionService(host, documents, notebooks, settings, log, (m) => connection.console.debug(m));
 	tasks = new TextTaskService(host, settings, connection);
 	generator = new GenerateService(host, connection);
 

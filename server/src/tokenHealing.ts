@@ -5,8 +5,10 @@
  * answers badly. Healing removes the prompt's last token and lets the model
  * spell that text again, its own way: for as many steps as it takes, each
  * generated token must either start with the text still to re-spell (and may
- * go on past it) or be a prefix of it. The re-spelled text is not shown: the
- * user already typed it.
+ * go on past it) or be a prefix of it that stops before whitespace (running
+ * text splits `\n    if` as `\n   ` + ` if`: the last space goes with the
+ * word; a split inside a word, `a` + `next` for `an`, only makes new words).
+ * The re-spelled text is not shown: the user already typed it.
  *
  * Never healed: a control token (<fim_middle> ends a FIM prompt), and a token
  * that is a fragment of a multi-byte character (byte-level vocabularies
@@ -65,13 +67,11 @@ export function healingChoices(codec: HealingCodec, needed: string): number[] {
 	return [...ids].sort((a, b) => a - b);
 }
 
-/** Proper prefixes of `text` that are the whole text of some token, shortest first. */
+/** Proper prefixes of `text` that are the whole text of some token and end before whitespace, shortest first. */
 function prefixTokens(codec: HealingCodec, text: string): string[] {
 	const found: string[] = [];
 	for (let k = 1; k < text.length; k++) {
-		// Never split a surrogate pair: half a character is no token's text.
-		const code = text.charCodeAt(k - 1);
-		if (code >= 0xd800 && code <= 0xdbff) {
+		if (!/\s/.test(text.charAt(k))) {
 			continue;
 		}
 		const prefix = text.slice(0, k);

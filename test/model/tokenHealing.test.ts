@@ -53,6 +53,13 @@ describe('token healing and UTF-8 (embedded tokenizer)', function () {
 		assert.ok(choices.every((id) => !codec.specialIds.includes(id)));
 	});
 
+	it('never splits a word: a prefix choice stops before whitespace', () => {
+		const texts = healingChoices(codec, 'an').map((id) => codec.tokenText(id));
+		assert.ok(texts.length > 0 && texts.every((t) => t.startsWith('an')), JSON.stringify(texts.slice(0, 10)));
+		const spaced = healingChoices(codec, '    ').map((id) => codec.tokenText(id));
+		assert.ok(spaced.includes('   '), 'three spaces, the fourth going with the next word');
+	});
+
 	it('every choice leaves text that can still be spelled, to the end', () => {
 		for (const healed of ['\n    ', ' resu', '    ', ' =']) {
 			const walk = (needed: string, depth: number): void => {

@@ -44,6 +44,24 @@ describe('scheduler', () => {
 		assert.strictEqual(await waiting, undefined);
 		assert.strictEqual(s.busy, false);
 	});
+	it('a waiting request cancelled twice (superseded, then by its client) does not break the newest', async () => {
+		const s = new Scheduler();
+		const running = await s.acquire('auto', none());
+		const cts = new CancellationTokenSource();
+		const waiting = s.acquire('auto', cts.token);
+		const newest = s.acquire('auto', none()); // supersedes the waiting one
+		cts.cancel(); // and its client gives up on it too
+		const another = new CancellationTokenSource();
+		const last = s.acquire('auto', another.token); // supersedes `newest`, which its client then cancels
+		another.cancel();
+		running!.release();
+		assert.strictEqual(await waiting, undefined);
+		assert.strictEqual(await newest, undefined);
+		assert.strictEqual(await last, undefined, 'cancelled by its client');
+		const lease = await s.acquire('auto', none());
+		assert.ok(lease, 'the next request runs');
+		lease.release();
+	});
 	it('cancelling the request cancels the lease token', async () => {
 		const s = new Scheduler();
 		const cts = new CancellationTokenSource();

@@ -48,6 +48,8 @@ export class InlineCompletionService {
 		private readonly notebooks: NotebookDocuments<TextDocument> | undefined,
 		private readonly settings: ServerSettings,
 		private readonly log: (message: string) => void,
+		/** One line per request, for "Developer: Set Log Level… → Debug". */
+		private readonly debug: (message: string) => void = () => undefined,
 	) {}
 
 	async provide(params: InlineCompletionParams, token: CancellationToken): Promise<InlineCompletionList> {
@@ -67,8 +69,14 @@ export class InlineCompletionService {
 		}
 		const settings = await this.settings.get();
 		const loaded = this.host.ready;
+		const where = `${path.basename(doc.uri)}:${line + 1}:${character + 1}`;
 		// The per-language switch holds for every client, not only VS Code's.
-		if (!settings.completion.enabled || !isLanguageEnabled(settings.completion.languages, doc.languageId) || !loaded || token.isCancellationRequested) {
+		if (!settings.completion.enabled || !isLanguageEnabled(settings.completion.languages, doc.languageId)) {
+			this.debug(`Completion at ${where}: none, completions are off${settings.completion.enabled ? ` for ${doc.languageId}` : ''}.`);
+			return NO_ITEMS;
+		}
+		if (!loaded || token.isCancellationRequested) {
+			this.debug(`Completion at ${where}: none, ${loaded ? 'cancelled before it started' : 'no model is ready'}.`);
 			return NO_ITEMS;
 		}
 
@@ -87,18 +95,22 @@ export class InlineCompletionService {
 			suffix: window.suffix,
 			multiline: settings.completion.multiline,
 		});
-		if (skipReason(ctx) !== undefined) {
+		const skip = skipReason(ctx);
+		if (skip !== undefined) {
+			this.debug(`Completion at ${where}: none, ${skip}.`);
 			return NO_ITEMS;
 		}
 
 		const typedAhead = this.cache.typedAhead(doc.uri, ctx.prefix, ctx.suffix);
 		if (typedAhead !== undefined) {
+			this.debug(`Completion at ${where}: the rest of the shown suggestion, ${JSON.stringify(typedAhead)}.`);
 			return toItems(typedAhead, source.anchor);
 		}
 		const key = AnswerCache.key([loaded.request, doc.languageId, ctx.mode, ctx.trigger, maxNew, budget], ctx.prefix, ctx.suffix);
 		const cached = this.cache.get(key);
 		if (cached !== undefined) {
 			this.cache.remember(doc.uri, ctx.prefix, ctx.suffix, cached);
+			this.debug(`Completion at ${where}: from the cache, ${JSON.stringify(cached)}.`);
 			return toItems(cached, source.anchor);
 		}
 
@@ -128,12 +140,19 @@ export class InlineCompletionService {
 			return NO_ITEMS;
 		}
 		if (!outcome || outcome.record.stopReason === 'cancelled') {
+			this.debug(`Completion at ${where}: ${outcome ? 'cancelled' : 'superseded or refused while another generation ran'}.`);
 			return NO_ITEMS;
 		}
 		if (this.documents.get(doc.uri)?.version !== version) {
-			return NO_ITEMS; // the document changed while the model ran; the answer is stale
+			this.debug(`Completion at ${where}: dropped, the document changed while the model ran.`);
+			return NO_ITEMS;
 		}
 		const text = postProcess(outcome.record.text, { ctx, stopReason: outcome.record.stopReason });
+		const { stats } = outcome;
+		this.debug(
+			`Completion at ${where}: ${stats.generatedTokens} tokens in ${Math.round(stats.elapsedMs)} ms (${stats.stopReason}), ` +
+				`model wrote ${JSON.stringify(outcome.record.text)}, suggesting ${JSON.stringify(text)}.`,
+		);
 		outcome.record.text = text;
 		this.cache.set(key, text);
 		this.cache.remember(doc.uri, ctx.prefix, ctx.suffix, text);

@@ -129,6 +129,15 @@ export class Workbench {
 		await this.page.locator('.editor-instance .monaco-editor.focused').waitFor({ timeout: 15_000 });
 	}
 
+	/** Opens a notebook through Quick Open and waits for its notebook editor. */
+	async openNotebook(relativePath: string): Promise<void> {
+		const base = path.basename(relativePath);
+		await this.quickInput('Control+P', relativePath);
+		await this.page.locator(`${QUICK_INPUT} .monaco-list-row[aria-label^="${base}"]`).first().click({ timeout: 15_000 });
+		await this.page.locator(`.tabs-container .tab.active[aria-label^="${base}"]`).waitFor({ timeout: 15_000 });
+		await this.page.locator('.notebook-editor .cell-list-container').waitFor({ timeout: 30_000 });
+	}
+
 	/** Moves the cursor to the start of a line (1-based) with Go to Line (Ctrl+G). */
 	async goToLine(line: number): Promise<void> {
 		await this.quickInput('Control+G', `:${line}`);
@@ -177,7 +186,8 @@ export class Workbench {
 	/** Inline suggestion text shown in the active editor, or '' when there is none. */
 	async ghostText(): Promise<string> {
 		return this.page.evaluate(() => {
-			const editor = document.querySelector('.editor-instance .monaco-editor.focused') ?? document.querySelector('.editor-instance .monaco-editor');
+			// The focused editor: a file's, or a notebook cell's.
+			const editor = document.querySelector('.monaco-editor.focused') ?? document.querySelector('.editor-instance .monaco-editor');
 			if (!editor) {
 				return '';
 			}
@@ -203,19 +213,20 @@ export class Workbench {
 	}
 
 	/**
-	 * Waits for ghost text with something other than whitespace in it. After
-	 * `triggerAfterMs` without one it asks explicitly (Alt+\), as a person would.
+	 * Waits for ghost text with something other than whitespace in it. Every
+	 * `triggerAfterMs` without one it asks explicitly (Alt+\\), as a person would:
+	 * an explicit request made while an earlier one was still answering can be
+	 * absorbed by it.
 	 */
 	async waitForGhostText(timeoutMs = 60_000, triggerAfterMs = 8_000): Promise<string> {
-		const start = Date.now();
-		let triggered = false;
+		let asked = Date.now();
 		return waitFor('ghost text (an inline suggestion) in the editor', timeoutMs, async () => {
 			const text = await this.ghostText();
 			if (text.trim() !== '') {
 				return text;
 			}
-			if (!triggered && Date.now() - start > triggerAfterMs) {
-				triggered = true;
+			if (Date.now() - asked > triggerAfterMs) {
+				asked = Date.now();
 				await this.page.keyboard.press('Alt+Backslash');
 			}
 			return false;
