@@ -26,7 +26,9 @@ export interface TokenStep {
 	top: TokenAlternative[];
 }
 
-export type GenerationKind = 'completion' | 'prompt' | 'summarize' | 'explain' | 'docComment';
+/** The text tasks: templates per task in models/registry.json, one request for all three (TextTaskRequest in protocol/lsp.ts). */
+export type TextTaskName = 'summarize' | 'explain' | 'docComment';
+export type GenerationKind = 'completion' | 'prompt' | TextTaskName;
 
 export type StopReason =
 	| 'eos' // the model emitted an end / stop token

@@ -22,19 +22,18 @@ import type { AttentionLayerData, GenerationRecord, SamplingOptions } from '../.
 import {
 	AttentionRequest,
 	ConfirmDownloadRequest,
-	DocCommentRequest,
 	EngineStatsRequest,
-	ExplainRequest,
 	GenerateRequest,
 	GenerationProgress,
 	LastCompletionRequest,
 	ModelStatusNotification,
-	SummarizeRequest,
+	TextTaskRequest,
 	type EngineStats,
 	type ModelStatus,
+	type TextTaskInput,
 	type TextTaskResult,
 } from '../../protocol/lsp';
-import type { GenerationBackend, StepListener, TaskParams } from './backend';
+import type { GenerationBackend, StepListener } from './backend';
 import type { CompletionGate } from './completionGate';
 
 /** Restarts allowed within RESTART_WINDOW_MS before we stop and ask the user. */
@@ -209,17 +208,8 @@ export class ServerConnection implements GenerationBackend, vscode.Disposable {
 		return this.streamed((c, partialResultToken) => c.sendRequest(GenerateRequest, { prompt, sampling, partialResultToken }, token), onSteps);
 	}
 
-	runTask(task: TaskParams, onSteps: StepListener, token: vscode.CancellationToken): Promise<TextTaskResult> {
-		return this.streamed((c, partialResultToken) => {
-			switch (task.task) {
-				case 'summarize':
-					return c.sendRequest(SummarizeRequest, { ...task.params, partialResultToken }, token);
-				case 'explain':
-					return c.sendRequest(ExplainRequest, { ...task.params, partialResultToken }, token);
-				case 'docComment':
-					return c.sendRequest(DocCommentRequest, { ...task.params, partialResultToken }, token);
-			}
-		}, onSteps);
+	runTask(input: TextTaskInput, onSteps: StepListener, token: vscode.CancellationToken): Promise<TextTaskResult> {
+		return this.streamed((c, partialResultToken) => c.sendRequest(TextTaskRequest, { ...input, partialResultToken }, token), onSteps);
 	}
 
 	attention(generationId: string, layer: number): Promise<AttentionLayerData> {

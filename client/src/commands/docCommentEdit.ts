@@ -6,14 +6,8 @@
  * `vscode` import).
  */
 import { type CodeScan, indentOf, indentWidth, isCommentOnly, lineAt, scanCode, skipSpace } from './codeScan';
-import {
-	type CommentStyle,
-	commentStyleFor,
-	DocFormatError,
-	formatDocComment,
-	type SignatureInfo,
-	unsupportedLanguageMessage,
-} from './docCommentFormat';
+import { docCommentStyle, unsupportedDocCommentMessage } from '../../../protocol/languages';
+import { type CommentStyle, DocFormatError, formatDocComment, type SignatureInfo } from './docCommentFormat';
 import { type Declaration, parseDeclarationAt } from './symbolFallback';
 
 /** A text edit in line/character positions (end exclusive), ready for a vscode.Range. */
@@ -58,9 +52,9 @@ export type DocCommentEdit =
 
 /** Computes the one edit that inserts the formatted comment, or replaces the existing one. */
 export function buildDocCommentEdit(input: DocCommentInput): DocCommentEdit {
-	const style = commentStyleFor(input.languageId);
+	const style = docCommentStyle(input.languageId);
 	if (!style) {
-		return { ok: false, message: unsupportedLanguageMessage(input.languageId) };
+		return { ok: false, message: unsupportedDocCommentMessage(input.languageId) };
 	}
 	const scan = scanCode(input.text, input.languageId);
 	const decl = findDeclaration(scan, input.target, input.languageId);

@@ -6,78 +6,10 @@
  * neutralised, and prose is re-wrapped. Where the comment goes is
  * docCommentEdit.ts. Pure (no `vscode` import).
  */
+import type { DocCommentStyle } from '../../../protocol/languages';
 import { indentWidth } from './codeScan';
 
-export type CommentStyle = 'jsdoc' | 'javadoc' | 'docstring' | 'rustdoc' | 'csharpxml' | 'godoc';
-
-const STYLES: Record<string, CommentStyle> = {
-	typescript: 'jsdoc',
-	typescriptreact: 'jsdoc',
-	javascript: 'jsdoc',
-	javascriptreact: 'jsdoc',
-	java: 'javadoc',
-	python: 'docstring',
-	rust: 'rustdoc',
-	csharp: 'csharpxml',
-	go: 'godoc',
-};
-
-/** The comment style for a language id, or undefined when there is none. */
-export function commentStyleFor(languageId: string): CommentStyle | undefined {
-	return STYLES[languageId];
-}
-
-const LANGUAGE_NAMES: Record<string, string> = {
-	typescript: 'TypeScript',
-	typescriptreact: 'TypeScript React',
-	javascript: 'JavaScript',
-	javascriptreact: 'JavaScript React',
-	java: 'Java',
-	python: 'Python',
-	rust: 'Rust',
-	csharp: 'C#',
-	go: 'Go',
-	c: 'C',
-	cpp: 'C++',
-	ruby: 'Ruby',
-	php: 'PHP',
-	swift: 'Swift',
-	kotlin: 'Kotlin',
-	scala: 'Scala',
-	lua: 'Lua',
-	shellscript: 'Shell Script',
-	powershell: 'PowerShell',
-	plaintext: 'Plain Text',
-	markdown: 'Markdown',
-	json: 'JSON',
-	jsonc: 'JSON with Comments',
-	yaml: 'YAML',
-	html: 'HTML',
-	css: 'CSS',
-	sql: 'SQL',
-	fsharp: 'F#',
-	vb: 'Visual Basic',
-	dart: 'Dart',
-	r: 'R',
-	perl: 'Perl',
-	haskell: 'Haskell',
-	elixir: 'Elixir',
-	clojure: 'Clojure',
-	objectivec: 'Objective-C',
-	xml: 'XML',
-	dockerfile: 'Dockerfile',
-	makefile: 'Makefile',
-};
-
-export function languageDisplayName(languageId: string): string {
-	return LANGUAGE_NAMES[languageId] ?? languageId;
-}
-
-export const SUPPORTED_LANGUAGES_TEXT = 'TypeScript, JavaScript, Python, Java, Rust, Go and C#';
-
-export function unsupportedLanguageMessage(languageId: string): string {
-	return `Glassbox can't write documentation comments for ${languageDisplayName(languageId)} files: it knows the comment style of ${SUPPORTED_LANGUAGES_TEXT}.`;
-}
+export type CommentStyle = DocCommentStyle;
 
 /** What the signature says, for parameter and return tags. */
 export interface SignatureInfo {

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { GenerationBackend, InspectorApi } from '../backend';
 import { ErrorCodes, type TextTaskResult } from '../../../protocol/lsp';
 import { buildDocCommentEdit, cleanSymbolName, type DocTarget } from './docCommentEdit';
-import { commentStyleFor, unsupportedLanguageMessage } from './docCommentFormat';
+import { docCommentStyle, unsupportedDocCommentMessage } from '../../../protocol/languages';
 import { findDocTarget } from './symbols';
 import { runTextTask } from './taskProgress';
 import { preview } from './taskOutcome';
@@ -75,7 +75,7 @@ class TextCommands {
 		}
 		const fileName = fileNameOf(document);
 		const outcome = await runTextTask(this.backend, this.inspector, this.log, {
-			task: { task: 'summarize', params: { text, languageId: document.languageId, fileName } },
+			input: { task: 'summarize', text, languageId: document.languageId, fileName, symbolName: '' },
 			title: whole ? `Summary of ${fileName}` : `Summary of the selection in ${fileName}`,
 			progressTitle: whole ? `Glassbox: summarizing ${fileName}` : 'Glassbox: summarizing the selection',
 			action: 'summarize',
@@ -97,7 +97,7 @@ class TextCommands {
 		const { document, selection } = editor;
 		const fileName = fileNameOf(document);
 		const outcome = await runTextTask(this.backend, this.inspector, this.log, {
-			task: { task: 'explain', params: { text, languageId: document.languageId, fileName } },
+			input: { task: 'explain', text, languageId: document.languageId, fileName, symbolName: '' },
 			title: `Explanation of the selection in ${fileName}`,
 			progressTitle: 'Glassbox: explaining the selection',
 			action: 'explain the selection',
@@ -117,8 +117,8 @@ class TextCommands {
 		}
 		const { document } = editor;
 		const { languageId } = document;
-		if (!commentStyleFor(languageId)) {
-			void vscode.window.showInformationMessage(unsupportedLanguageMessage(languageId));
+		if (!docCommentStyle(languageId)) {
+			void vscode.window.showInformationMessage(unsupportedDocCommentMessage(languageId));
 			return;
 		}
 		const target = await findDocTarget(document, editor.selection.active.line, this.log);
@@ -134,7 +134,7 @@ class TextCommands {
 		let outcome;
 		try {
 			outcome = await runTextTask(this.backend, this.inspector, this.log, {
-				task: { task: 'docComment', params: { code, languageId, fileName: fileNameOf(document), symbolName: name } },
+				input: { task: 'docComment', text: code, languageId, fileName: fileNameOf(document), symbolName: name },
 				title: `Documentation comment for ${name}`,
 				progressTitle: `Glassbox: writing the documentation comment for ${name}`,
 				action: `write the documentation comment for ${name}`,
@@ -146,7 +146,7 @@ class TextCommands {
 			return;
 		}
 		if (outcome.kind === 'failed') {
-			this.showFailure(outcome.code === ErrorCodes.UnsupportedLanguage ? unsupportedLanguageMessage(languageId) : outcome.message);
+			this.showFailure(outcome.code === ErrorCodes.UnsupportedLanguage ? unsupportedDocCommentMessage(languageId) : outcome.message);
 			return;
 		}
 		const { result, note } = outcome;
