@@ -50,6 +50,39 @@ export interface SamplingOptions {
 }
 
 /**
+ * Bounds of each sampling field, for every place that takes sampling options
+ * from outside: the Inspector's form shows them, its host and the server clamp
+ * what arrives to them. `step` is the form's increment.
+ */
+export const SAMPLING_LIMITS = {
+	maxNewTokens: { min: 1, max: 512, step: 1 },
+	temperature: { min: 0.05, max: 2, step: 0.05 },
+	topK: { min: 0, max: 200, step: 1 },
+	topP: { min: 0.05, max: 1, step: 0.01 },
+	seed: { min: 0, max: 2_147_483_647, step: 1 },
+} as const;
+
+function clampField(value: unknown, limits: { min: number; max: number }, fallback: number): number {
+	return typeof value === 'number' && Number.isFinite(value) ? Math.min(limits.max, Math.max(limits.min, value)) : fallback;
+}
+
+/**
+ * Sampling options clamped into SAMPLING_LIMITS (integer fields rounded); a
+ * field that is missing, of the wrong type or not finite takes `fallback`'s.
+ */
+export function clampSampling(s: Partial<SamplingOptions> | undefined, fallback: SamplingOptions): SamplingOptions {
+	const L = SAMPLING_LIMITS;
+	return {
+		maxNewTokens: Math.round(clampField(s?.maxNewTokens, L.maxNewTokens, fallback.maxNewTokens)),
+		greedy: typeof s?.greedy === 'boolean' ? s.greedy : fallback.greedy,
+		temperature: clampField(s?.temperature, L.temperature, fallback.temperature),
+		topK: Math.round(clampField(s?.topK, L.topK, fallback.topK)),
+		topP: clampField(s?.topP, L.topP, fallback.topP),
+		seed: Math.round(clampField(s?.seed, L.seed, fallback.seed)),
+	};
+}
+
+/**
  * Where the attention for a generation is available (fetched one layer at a time).
  *
  * Positions count the prompt tokens first, then the generated ones: position p
