@@ -48,4 +48,6 @@ export interface InspectorApi {
 	showRecord(record: GenerationRecord, note?: string): void;
 	/** Fetch the last inline completion from the server and show it. */
 	inspectLastSuggestion(): Promise<void>;
+	/** Reveal the panel. */
+	open(): Promise<void>;
 }

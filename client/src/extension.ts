@@ -4,11 +4,12 @@
  * ServerConnection (restarts keep the extension's registrations).
  */
 import * as vscode from 'vscode';
-import { registerTextCommands } from './commands/textCommands';
+import { COMMAND_IDS, type CommandHandlers } from './commandIds';
+import { textCommandHandlers } from './commands/textCommands';
 import { CompletionGate } from './completionGate';
 import { Config } from './config';
 import { ServerConnection } from './languageClient';
-import { registerMenuCommands } from './menuCommands';
+import { menuCommandHandlers } from './menuCommands';
 import { registerInspector } from './panel/inspectorView';
 import { StatusBar } from './statusBar';
 
@@ -25,8 +26,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 	context.subscriptions.push(gate, server, new StatusBar(server, gate, config));
 
 	const inspector = registerInspector(context, server, log);
-	registerTextCommands(context, server, inspector, log);
-	registerMenuCommands(context, server, gate, config);
+	registerCommands(context, log, {
+		...textCommandHandlers(server, inspector, log),
+		...menuCommandHandlers(server, gate, config),
+		'glassbox.openInspector': () => inspector.open(),
+		'glassbox.inspectLastSuggestion': () => inspector.inspectLastSuggestion(),
+	});
 
 	// The model loads in the server process; activation only starts it.
 	void server.start().then(
@@ -41,6 +46,23 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 		},
 	);
 	log.info(`Activated in ${Date.now() - started} ms.`);
+}
+
+/** Registers every command in one loop; a failure is logged and shown, never lost. */
+function registerCommands(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, handlers: CommandHandlers): void {
+	for (const id of COMMAND_IDS) {
+		const run = handlers[id];
+		context.subscriptions.push(
+			vscode.commands.registerCommand(id, async () => {
+				try {
+					await run();
+				} catch (e) {
+					log.error(`${id} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+					void vscode.window.showErrorMessage(`Glassbox: ${e instanceof Error ? e.message : String(e)}`);
+				}
+			}),
+		);
+	}
 }
 
 export async function deactivate(): Promise<void> {

@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { GenerationBackend, InspectorApi } from '../backend';
+import type { CommandHandlers } from '../commandIds';
 import { ErrorCodes, type TextTaskResult } from '../../../protocol/lsp';
 import { buildDocCommentEdit, cleanSymbolName, type DocTarget } from './docCommentEdit';
 import { docCommentStyle, unsupportedDocCommentMessage } from '../../../protocol/languages';
@@ -15,29 +16,18 @@ import { preview } from './taskOutcome';
 
 const STATUS_MESSAGE_MS = 4000;
 
-export function registerTextCommands(
-	context: vscode.ExtensionContext,
+/** The handlers of the three text commands (registered with the others in extension.ts). */
+export function textCommandHandlers(
 	backend: GenerationBackend,
 	inspector: InspectorApi,
 	log: vscode.LogOutputChannel,
-): void {
+): Pick<CommandHandlers, 'glassbox.summarize' | 'glassbox.explain' | 'glassbox.generateDocComment'> {
 	const commands = new TextCommands(backend, inspector, log);
-	const register = (id: string, run: () => Promise<void>): void => {
-		context.subscriptions.push(
-			vscode.commands.registerCommand(id, async () => {
-				try {
-					await run();
-				} catch (e) {
-					// Anything unexpected still gets a message, rather than a silent failure.
-					log.error(`${id} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-					void vscode.window.showErrorMessage(`Glassbox: ${e instanceof Error ? e.message : String(e)}`);
-				}
-			}),
-		);
+	return {
+		'glassbox.summarize': () => commands.summarize(),
+		'glassbox.explain': () => commands.explain(),
+		'glassbox.generateDocComment': () => commands.generateDocComment(),
 	};
-	register('glassbox.summarize', () => commands.summarize());
-	register('glassbox.explain', () => commands.explain());
-	register('glassbox.generateDocComment', () => commands.generateDocComment());
 }
 
 /** Short file name for titles and prompts; untitled documents have no path. */
