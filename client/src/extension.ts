@@ -22,8 +22,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
 	const config = new Config();
 	const gate = new CompletionGate(config, context.globalState);
-	server = new ServerConnection(context, gate, log);
+	server = new ServerConnection(context, gate, config, log);
 	context.subscriptions.push(gate, server, new StatusBar(server, gate, config));
+
+	// Restricted Mode: say which workspace values of the restricted settings are ignored, now and after each change.
+	const reported = new Set<string>();
+	const reportIgnored = () => void config.reportIgnoredValues(log, reported).catch((e: unknown) => log.warn(`Reading the workspace settings failed: ${String(e)}`));
+	context.subscriptions.push(config.onDidChange(reportIgnored));
+	reportIgnored();
 
 	const inspector = registerInspector(context, server, log);
 	registerCommands(context, log, {
