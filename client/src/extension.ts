@@ -8,6 +8,8 @@ import { COMMAND_IDS, type CommandHandlers } from './commandIds';
 import { textCommandHandlers } from './commands/textCommands';
 import { CompletionGate } from './completionGate';
 import { Config } from './config';
+import { docCommentHandlers } from './docComment/command';
+import { Syntax, wasmFolder } from './docComment/syntax';
 import { ServerConnection } from './languageClient';
 import { menuCommandHandlers } from './menuCommands';
 import { registerInspector } from './panel/inspectorView';
@@ -32,8 +34,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 	reportIgnored();
 
 	const inspector = registerInspector(context, server, log);
+	// Grammars load on the first Generate Documentation Comment, from the extension's own files.
+	const syntax = new Syntax(wasmFolder(context.extensionPath));
+	context.subscriptions.push(syntax);
 	registerCommands(context, log, {
 		...textCommandHandlers(server, inspector, log),
+		...docCommentHandlers(server, inspector, syntax, log),
 		...menuCommandHandlers(server, gate, config),
 		'glassbox.openInspector': () => inspector.open(),
 		'glassbox.inspectLastSuggestion': () => inspector.inspectLastSuggestion(),

@@ -5,6 +5,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
+import { GRAMMARS } from '../../client/src/docComment/grammars';
 import { docCommentStyle, knownLanguages, languageInfo, unsupportedDocCommentMessage } from '../../protocol/languages';
 
 describe('languages', () => {
@@ -36,6 +37,15 @@ describe('languages', () => {
 			assert.ok(language.grammar, `${language.id} has a doc comment style but no grammar`);
 			assert.ok(fs.existsSync(path.join(wasm, `tree-sitter-${language.grammar}.wasm`)), `no grammar file for ${language.id} (${language.grammar})`);
 		}
+	});
+
+	it('ships exactly the grammars the table names, and reads each of them', () => {
+		const ignore = fs.readFileSync(path.join(__dirname, '..', '..', '.vscodeignore'), 'utf8');
+		const shipped = [...ignore.matchAll(/^!node_modules\/@vscode\/tree-sitter-wasm\/wasm\/tree-sitter-(.+)\.wasm$/gm)].map((m) => m[1]).sort();
+		const named = [...new Set(knownLanguages().flatMap((l) => (l.grammar ? [l.grammar] : [])))].sort();
+		assert.deepStrictEqual(shipped, named);
+		assert.deepStrictEqual(Object.keys(GRAMMARS).sort(), named);
+		assert.match(ignore, /^!node_modules\/@vscode\/tree-sitter-wasm\/wasm\/tree-sitter\.wasm$/m);
 	});
 
 	it('uses the language names the table gives, the React variants included', () => {

@@ -11,6 +11,7 @@ import {
 	valueAt,
 	workspaceMayChoose,
 	writeLevel,
+	type InspectedValue,
 } from '../../client/src/settingScopes';
 
 describe('settingScopes', () => {
@@ -29,7 +30,7 @@ describe('settingScopes', () => {
 		});
 
 		it('merges a change of one entry into the map stored at that level, not the merged one', () => {
-			const inspected = { defaultValue: { '*': true, markdown: false }, globalValue: { go: false }, workspaceValue: { python: true } };
+			const inspected: InspectedValue<Record<string, boolean>> = { defaultValue: { '*': true, markdown: false }, globalValue: { go: false }, workspaceValue: { python: true } };
 			assert.deepStrictEqual(valueAt(inspected, writeLevel('glassbox.completion.languages', inspected, true)), { python: true });
 			assert.deepStrictEqual(valueAt(inspected, 'global'), { go: false });
 		});

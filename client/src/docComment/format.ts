@@ -4,10 +4,9 @@
  * The model's text is data: stray comment markers it wrote are trimmed,
  * anything that could end the comment early (or start a new line of code) is
  * neutralised, and prose is re-wrapped. Where the comment goes is
- * docCommentEdit.ts. Pure (no `vscode` import).
+ * edit.ts. Pure (no `vscode` import).
  */
 import type { DocCommentStyle } from '../../../protocol/languages';
-import { indentWidth } from './codeScan';
 
 export type CommentStyle = DocCommentStyle;
 
@@ -32,6 +31,15 @@ export interface FormatOptions {
 }
 
 export class DocFormatError extends Error {}
+
+/** Visual width of an indentation, tabs counted as `tabSize` columns. */
+export function indentWidth(indent: string, tabSize: number): number {
+	let w = 0;
+	for (const ch of indent) {
+		w = ch === '\t' ? w + tabSize - (w % tabSize) : w + 1;
+	}
+	return w;
+}
 
 /** Styles with parameter and return tags. */
 const TAGGED: ReadonlySet<CommentStyle> = new Set(['jsdoc', 'javadoc', 'csharpxml']);
