@@ -123,7 +123,7 @@ export interface GenerationRecord {
 	createdAt: number;
 }
 
-/** One layer of attention, quantised and packed (see packAttentionRows). */
+/** One layer of attention, quantised and packed (AttentionCapture.add and .layer in server/src/attention.ts). */
 export interface AttentionLayerData {
 	generationId: string;
 	layer: number;
