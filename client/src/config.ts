@@ -11,6 +11,7 @@ import {
 	parseSettings,
 	RESTRICTED_SETTINGS,
 	SETTINGS_SECTION,
+	type CompletionSettings,
 	type GlassboxSettings,
 } from '../../protocol/settings';
 import { allowedValue, ignoredMessage, ignoredWorkspaceValues, valueAt, writeLevel, type SettingsFile } from './settingScopes';
@@ -52,16 +53,21 @@ export class Config {
 		return Object.fromEntries(RESTRICTED_KEYS.map((key) => [key, allowedValue(`${SETTINGS_SECTION}.${key}`, c.get(key), c.inspect(key), trusted)]));
 	}
 
+	/** The completion settings alone: read on every keystroke, so without the restricted ones. */
+	private get completion(): CompletionSettings {
+		return parseSettings({ completion: vscode.workspace.getConfiguration(SETTINGS_SECTION).get('completion') }).completion;
+	}
+
 	get completionsEnabled(): boolean {
-		return this.settings.completion.enabled;
+		return this.completion.enabled;
 	}
 
 	get debounceMs(): number {
-		return this.settings.completion.debounceMs;
+		return this.completion.debounceMs;
 	}
 
 	isLanguageEnabled(languageId: string): boolean {
-		return isLanguageEnabled(this.settings.completion.languages, languageId);
+		return isLanguageEnabled(this.completion.languages, languageId);
 	}
 
 	setCompletionsEnabled(enabled: boolean): Thenable<void> {

@@ -3,7 +3,7 @@
  * the chat template for instruct models, the family's templates as data from
  * models/registry.json otherwise, with the input cut to its token budget.
  */
-import { languageInfo, type TemplateGroup } from '../../protocol/languages';
+import { docCommentStyle, languageInfo, type TemplateGroup } from '../../protocol/languages';
 import type { TextTaskInput } from '../../protocol/lsp';
 import { healLastToken } from './engine';
 import { registry, type TaskName, type TemplateSpec } from './modelRegistry';
@@ -53,7 +53,8 @@ export function buildTaskPrompt(loaded: LoadedModel, input: TextTaskInput, budge
 	const allIds = codec.encode(input.text);
 	const kept = allIds.length > budget ? codec.decode(encodeHead(input.text, budget, (t) => codec.encode(t))) : input.text;
 	const keptTokens = Math.min(allIds.length, budget);
-	const header = input.task === 'docComment' && input.languageId === 'python' ? pythonHeader(kept) : { signature: '', indent: '' };
+	// Docstring templates continue the def or class header: it and the body's indentation are placeholders.
+	const header = input.task === 'docComment' && docCommentStyle(input.languageId) === 'docstring' ? pythonHeader(kept) : { signature: '', indent: '' };
 	const values: Record<string, string> = {
 		text: kept,
 		code: kept,

@@ -218,26 +218,29 @@ function isTripleSlash(t: string): boolean {
 // ---------------------------------------------------------------------------
 // Python docstrings
 
+type DocstringRules = NonNullable<ParsedSource['rules']['docstrings']>;
+
 /** A string literal that is a statement of its own: a docstring when it comes first in a body. */
-function docstringOf(statement: Node | undefined): Node | undefined {
-	const value = statement?.type === 'expression_statement' && statement.namedChildCount === 1 ? statement.namedChild(0) : null;
-	return value && (value.type === 'string' || value.type === 'concatenated_string') ? value : undefined;
+function docstringOf(rules: DocstringRules, statement: Node | undefined): Node | undefined {
+	const value = statement?.type === rules.statement && statement.namedChildCount === 1 ? statement.namedChild(0) : null;
+	return value && rules.strings.includes(value.type) ? value : undefined;
 }
 
 function docstringEdit(src: ParsedSource, symbol: DocSymbol | undefined, input: DocCommentInput, name: string): DocCommentEdit {
+	const rules = src.rules.docstrings;
 	const body = symbol?.node.childForFieldName('body');
 	let colon = body?.previousSibling;
-	while (colon?.type === 'comment') {
+	while (colon && /comment$/.test(colon.type)) {
 		colon = colon.previousSibling; // `def f():  # note`
 	}
-	if (!symbol || !body || colon?.type !== ':') {
+	if (!rules || !symbol || body?.type !== rules.body || colon?.type !== ':') {
 		return { ok: false, message: `Could not find the def or class line of ${name}.` };
 	}
 	const { eol } = input;
 	const headerIndent = indentOf(src.lines[symbol.declarationLine]);
 	const colonLine = colon.endPosition.row;
-	const statements = body.namedChildren.filter((c): c is Node => c !== null && c.type !== 'comment');
-	const old = docstringOf(statements[0]);
+	const statements = body.namedChildren.filter((c): c is Node => c !== null && !/comment$/.test(c.type));
+	const old = docstringOf(rules, statements[0]);
 	const format = (indent: string): string[] =>
 		formatDocComment(input.content, { style: 'docstring', indent, tabSize: input.tabSize, width: input.width, name });
 
@@ -318,7 +321,7 @@ function pythonBodyIndent(src: ParsedSource, first: Node | null | undefined, hea
 function fileIndentUnit(src: ParsedSource, editorUnit: string): string {
 	const visit = (node: Node): string | undefined => {
 		const header = node.parent;
-		if (node.type === 'block' && header && node.startPosition.row > header.startPosition.row) {
+		if (node.type === src.rules.docstrings?.body && header && node.startPosition.row > header.startPosition.row) {
 			const outer = indentOf(src.lines[header.startPosition.row]);
 			const inner = indentOf(src.lines[node.startPosition.row]);
 			if (inner.length > outer.length && inner.startsWith(outer)) {

@@ -26,6 +26,8 @@ export interface GrammarRules {
 	decorators: readonly string[];
 	/** What the signature of a function (its declaration, or the function value of a holder) says it returns. */
 	returns?: (declaration: Node, fn: Node) => Returns;
+	/** Docstrings (the first statement of a body when it is a lone string): the body's node, and what a lone string is. */
+	docstrings?: { body: string; statement: string; strings: readonly string[] };
 }
 
 const childTokens = (node: Node): string[] => node.children.filter((c): c is Node => c !== null && !c.isNamed).map((c) => c.type);
@@ -68,6 +70,7 @@ export const GRAMMARS: Readonly<Record<string, GrammarRules>> = {
 		symbols: { function_definition: 'function', class_definition: 'class' },
 		wrappers: ['decorated_definition'],
 		decorators: ['decorator'],
+		docstrings: { body: 'block', statement: 'expression_statement', strings: ['string', 'concatenated_string'] },
 	},
 	java: {
 		symbols: {
