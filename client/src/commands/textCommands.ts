@@ -11,7 +11,8 @@ import type { TextTaskResult } from '../../../protocol/lsp';
 import { runTextTask } from './taskProgress';
 import { preview } from './taskOutcome';
 
-const STATUS_MESSAGE_MS = 4000;
+/** How long a status bar confirmation (copied, inserted) stays. */
+export const STATUS_MESSAGE_MS = 4000;
 
 /** The handlers of Summarize and Explain (registered with the others in extension.ts). */
 export function textCommandHandlers(

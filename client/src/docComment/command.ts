@@ -10,13 +10,11 @@ import { ErrorCodes } from '../../../protocol/lsp';
 import type { GenerationBackend, InspectorApi } from '../backend';
 import type { CommandHandlers } from '../commandIds';
 import { runTextTask } from '../commands/taskProgress';
-import { eolOf, fileNameOf, showFailure } from '../commands/textCommands';
+import { eolOf, fileNameOf, showFailure, STATUS_MESSAGE_MS } from '../commands/textCommands';
 import { buildDocCommentEdit, type DocTarget } from './edit';
 import { cleanSymbolName } from './symbols';
 import type { ParsedSource, Syntax } from './syntax';
 import { findDocTarget } from './target';
-
-const STATUS_MESSAGE_MS = 4000;
 
 /** The handler of Generate Documentation Comment (registered with the others in extension.ts). */
 export function docCommentHandlers(
