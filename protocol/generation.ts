@@ -26,7 +26,9 @@ export interface TokenStep {
 	top: TokenAlternative[];
 }
 
-export type GenerationKind = 'completion' | 'prompt' | 'summarize' | 'explain' | 'docComment';
+/** The text tasks: templates per task in models/registry.json, one request for all three (TextTaskRequest in protocol/lsp.ts). */
+export type TextTaskName = 'summarize' | 'explain' | 'docComment';
+export type GenerationKind = 'completion' | 'prompt' | TextTaskName;
 
 export type StopReason =
 	| 'eos' // the model emitted an end / stop token
@@ -45,6 +47,39 @@ export interface SamplingOptions {
 	topP: number;
 	/** Seed for the sampler's random numbers, so a run can be repeated. */
 	seed: number;
+}
+
+/**
+ * Bounds of each sampling field, for every place that takes sampling options
+ * from outside: the Inspector's form shows them, its host and the server clamp
+ * what arrives to them. `step` is the form's increment.
+ */
+export const SAMPLING_LIMITS = {
+	maxNewTokens: { min: 1, max: 512, step: 1 },
+	temperature: { min: 0.05, max: 2, step: 0.05 },
+	topK: { min: 0, max: 200, step: 1 },
+	topP: { min: 0.05, max: 1, step: 0.01 },
+	seed: { min: 0, max: 2_147_483_647, step: 1 },
+} as const;
+
+function clampField(value: unknown, limits: { min: number; max: number }, fallback: number): number {
+	return typeof value === 'number' && Number.isFinite(value) ? Math.min(limits.max, Math.max(limits.min, value)) : fallback;
+}
+
+/**
+ * Sampling options clamped into SAMPLING_LIMITS (integer fields rounded); a
+ * field that is missing, of the wrong type or not finite takes `fallback`'s.
+ */
+export function clampSampling(s: Partial<SamplingOptions> | undefined, fallback: SamplingOptions): SamplingOptions {
+	const L = SAMPLING_LIMITS;
+	return {
+		maxNewTokens: Math.round(clampField(s?.maxNewTokens, L.maxNewTokens, fallback.maxNewTokens)),
+		greedy: typeof s?.greedy === 'boolean' ? s.greedy : fallback.greedy,
+		temperature: clampField(s?.temperature, L.temperature, fallback.temperature),
+		topK: Math.round(clampField(s?.topK, L.topK, fallback.topK)),
+		topP: clampField(s?.topP, L.topP, fallback.topP),
+		seed: Math.round(clampField(s?.seed, L.seed, fallback.seed)),
+	};
 }
 
 /**
@@ -88,7 +123,7 @@ export interface GenerationRecord {
 	createdAt: number;
 }
 
-/** One layer of attention, quantised and packed (see packAttentionRows). */
+/** One layer of attention, quantised and packed (AttentionCapture.add and .layer in server/src/attention.ts). */
 export interface AttentionLayerData {
 	generationId: string;
 	layer: number;

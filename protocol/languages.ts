@@ -98,3 +98,21 @@ export function languageInfo(languageId: string): LanguageInfo {
 export function knownLanguages(): LanguageInfo[] {
 	return Object.entries(TABLE).map(([id, entry]) => ({ id, ...entry }));
 }
+
+/** The documentation comment style of a language, or undefined when Glassbox writes none for it. */
+export function docCommentStyle(languageId: string): DocCommentStyle | undefined {
+	return languageInfo(languageId).docComment;
+}
+
+/**
+ * The one message for a language without a documentation comment style,
+ * shown by the extension before it asks and sent by the server if asked
+ * anyway. Lists the languages that have one, from the table.
+ */
+export function unsupportedDocCommentMessage(languageId: string): string {
+	const names = knownLanguages()
+		.filter((l) => l.docComment !== undefined)
+		.map((l) => l.name);
+	const list = `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+	return `Glassbox can't write documentation comments for ${languageInfo(languageId).name} files: it knows the comment styles of ${list}.`;
+}

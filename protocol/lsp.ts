@@ -14,7 +14,7 @@ import {
 	RequestType,
 	RequestType0,
 } from 'vscode-languageserver-protocol';
-import type { AttentionLayerData, GenerationKind, GenerationRecord, SamplingOptions, TokenStep } from './generation';
+import type { AttentionLayerData, GenerationKind, GenerationRecord, SamplingOptions, TextTaskName, TokenStep } from './generation';
 
 export type ModelState = 'loading' | 'downloading' | 'ready' | 'generating' | 'error';
 
@@ -69,30 +69,25 @@ export interface TextTaskResult {
 	fromCache: boolean;
 }
 
-export interface SummarizeParams extends PartialResultParams {
+/**
+ * What every text task reads. One shape for the three tasks, so the client
+ * builds it once and the server validates it once.
+ */
+export interface TextTaskInput {
+	task: TextTaskName;
+	/** The selection or the whole file (summarize, explain), or the symbol's code, signature and body (docComment). */
 	text: string;
 	languageId: string;
-	/** File name for the title and the prompt; not read by the server. */
+	/** File name for the title and the prompt. */
 	fileName: string;
-}
-export const SummarizeRequest = new RequestType<SummarizeParams, TextTaskResult, void>('glassbox/summarize');
-
-export interface ExplainParams extends PartialResultParams {
-	text: string;
-	languageId: string;
-	fileName: string;
-}
-export const ExplainRequest = new RequestType<ExplainParams, TextTaskResult, void>('glassbox/explain');
-
-export interface DocCommentParams extends PartialResultParams {
-	/** Full text of the function, method or class (signature and body). */
-	code: string;
-	languageId: string;
-	fileName: string;
-	/** Name of the symbol, for the prompt and the title. */
+	/** The documented symbol's name (docComment); '' for the other tasks. */
 	symbolName: string;
 }
-export const DocCommentRequest = new RequestType<DocCommentParams, TextTaskResult, void>('glassbox/docComment');
+
+export interface TextTaskParams extends TextTaskInput, PartialResultParams {}
+
+/** Summarize, explain, or write the text of a documentation comment; streams like glassbox/generate. */
+export const TextTaskRequest = new RequestType<TextTaskParams, TextTaskResult, void>('glassbox/textTask');
 
 /** One layer of a recent generation's attention, on demand. */
 export interface AttentionParams {

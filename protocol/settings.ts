@@ -62,6 +62,26 @@ export const DEFAULT_SETTINGS: GlassboxSettings = {
 	},
 };
 
+/**
+ * Where a setting's value may come from, for settings that choose a file, a
+ * download, a device or a server: a repository's `.vscode/settings.json`
+ * must not choose them for someone who opens it without trusting it.
+ * - `machine-overridable`: user or machine settings, and a trusted workspace.
+ * - `machine`: user or machine settings only, never a workspace, trusted or not
+ *   (consent to download, a server's address or key).
+ * package.json gives each of these keys this scope and lists it in
+ * `capabilities.untrustedWorkspaces.restrictedConfigurations` (a unit test
+ * checks both), so VS Code ignores its workspace value in Restricted Mode;
+ * the extension logs each workspace value it ignores. A new setting of this
+ * kind is one line here (and its declaration in package.json).
+ */
+export const RESTRICTED_SETTINGS: Readonly<Record<string, 'machine' | 'machine-overridable'>> = {
+	'glassbox.model': 'machine-overridable',
+	'glassbox.device': 'machine-overridable',
+	'glassbox.dtype': 'machine-overridable',
+	'glassbox.allowDownloads': 'machine',
+};
+
 export const DEVICES: readonly Device[] = ['cpu', 'webgpu', 'cuda'];
 export const DTYPES: readonly Dtype[] = ['auto', 'fp32', 'fp16', 'q8', 'q4', 'q4f16'];
 export const MULTILINE_MODES: readonly MultilineMode[] = ['auto', 'always', 'never'];

@@ -13,7 +13,7 @@
  *
  * Bundled into the browser script, so it imports only from ./generation.
  */
-import type { AttentionLayerData, GenerationKind, GenerationRecord, SamplingOptions, TokenStep } from './generation';
+import { clampSampling, type AttentionLayerData, type GenerationKind, type GenerationRecord, type SamplingOptions, type TokenStep } from './generation';
 
 export interface IpcMessage<Params = unknown> {
 	/** Unique per sender ('w1', 'w2' from the webview; 'h1' from the host). */
@@ -84,16 +84,9 @@ export function createMessage<Params>(
 }
 
 // ---------------------------------------------------------------------------
-// Sampling controls: bounds shared by the form (HTML attributes) and the host
-// (which clamps what arrives, never trusting the webview).
-
-export const SAMPLING_LIMITS = {
-	maxNewTokens: { min: 1, max: 512, step: 1 },
-	temperature: { min: 0.05, max: 2, step: 0.05 },
-	topK: { min: 0, max: 200, step: 1 },
-	topP: { min: 0.05, max: 1, step: 0.01 },
-	seed: { min: 0, max: 2_147_483_647, step: 1 },
-} as const;
+// Sampling controls: the form's starting values. Bounds and clamping are
+// protocol/generation.ts's (SAMPLING_LIMITS, clampSampling), shared with the
+// server; the host clamps what arrives, never trusting the webview.
 
 export const DEFAULT_SAMPLING: SamplingOptions = {
 	maxNewTokens: 64,
@@ -104,25 +97,9 @@ export const DEFAULT_SAMPLING: SamplingOptions = {
 	seed: 42,
 };
 
-function clamp(value: number, limits: { min: number; max: number }, fallback: number): number {
-	if (!Number.isFinite(value)) {
-		return fallback;
-	}
-	return Math.min(limits.max, Math.max(limits.min, value));
-}
-
-/** Clamps every field into its bounds; integers stay integers. */
+/** Clamps every field into its bounds; integers stay integers; a bad field takes the form's default. */
 export function normalizeSampling(s: SamplingOptions): SamplingOptions {
-	const L = SAMPLING_LIMITS;
-	const D = DEFAULT_SAMPLING;
-	return {
-		maxNewTokens: Math.round(clamp(s.maxNewTokens, L.maxNewTokens, D.maxNewTokens)),
-		greedy: s.greedy === true,
-		temperature: clamp(s.temperature, L.temperature, D.temperature),
-		topK: Math.round(clamp(s.topK, L.topK, D.topK)),
-		topP: clamp(s.topP, L.topP, D.topP),
-		seed: Math.round(clamp(s.seed, L.seed, D.seed)),
-	};
+	return clampSampling(s, DEFAULT_SAMPLING);
 }
 
 // ---------------------------------------------------------------------------

@@ -11,19 +11,7 @@ import type {
 	SamplingOptions,
 	TokenStep,
 } from '../../protocol/generation';
-import type {
-	DocCommentParams,
-	ExplainParams,
-	ModelStatus,
-	SummarizeParams,
-	TextTaskResult,
-} from '../../protocol/lsp';
-
-/** Params of a text task, without the streaming token (the backend adds it). */
-export type TaskParams =
-	| { task: 'summarize'; params: Omit<SummarizeParams, 'partialResultToken'> }
-	| { task: 'explain'; params: Omit<ExplainParams, 'partialResultToken'> }
-	| { task: 'docComment'; params: Omit<DocCommentParams, 'partialResultToken'> };
+import type { ModelStatus, TextTaskInput, TextTaskResult } from '../../protocol/lsp';
 
 export type StepListener = (steps: TokenStep[]) => void;
 
@@ -39,7 +27,7 @@ export interface GenerationBackend {
 		token: vscode.CancellationToken,
 	): Promise<GenerationRecord>;
 	/** Summarize, explain or write a doc comment, streaming like generate. */
-	runTask(task: TaskParams, onSteps: StepListener, token: vscode.CancellationToken): Promise<TextTaskResult>;
+	runTask(input: TextTaskInput, onSteps: StepListener, token: vscode.CancellationToken): Promise<TextTaskResult>;
 	/** One layer of a recent generation's attention (throws if the generation is gone). */
 	attention(generationId: string, layer: number): Promise<AttentionLayerData>;
 	/** The most recent inline completion, or null. */
@@ -60,4 +48,6 @@ export interface InspectorApi {
 	showRecord(record: GenerationRecord, note?: string): void;
 	/** Fetch the last inline completion from the server and show it. */
 	inspectLastSuggestion(): Promise<void>;
+	/** Reveal the panel. */
+	open(): Promise<void>;
 }

@@ -4,11 +4,14 @@
  * ServerConnection (restarts keep the extension's registrations).
  */
 import * as vscode from 'vscode';
-import { registerTextCommands } from './commands/textCommands';
+import { COMMAND_IDS, type CommandHandlers } from './commandIds';
+import { textCommandHandlers } from './commands/textCommands';
 import { CompletionGate } from './completionGate';
 import { Config } from './config';
+import { docCommentHandlers } from './docComment/command';
+import { Syntax, wasmFolder } from './docComment/syntax';
 import { ServerConnection } from './languageClient';
-import { registerMenuCommands } from './menuCommands';
+import { menuCommandHandlers } from './menuCommands';
 import { registerInspector } from './panel/inspectorView';
 import { StatusBar } from './statusBar';
 
@@ -21,12 +24,26 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
 	const config = new Config();
 	const gate = new CompletionGate(config, context.globalState);
-	server = new ServerConnection(context, gate, log);
+	server = new ServerConnection(context, gate, config, log);
 	context.subscriptions.push(gate, server, new StatusBar(server, gate, config));
 
+	// Restricted Mode: say which workspace values of the restricted settings are ignored, now and after each change.
+	const reported = new Set<string>();
+	const reportIgnored = () => void config.reportIgnoredValues(log, reported).catch((e: unknown) => log.warn(`Reading the workspace settings failed: ${String(e)}`));
+	context.subscriptions.push(config.onDidChange(reportIgnored));
+	reportIgnored();
+
 	const inspector = registerInspector(context, server, log);
-	registerTextCommands(context, server, inspector, log);
-	registerMenuCommands(context, server, gate, config);
+	// Grammars load on the first Generate Documentation Comment, from the extension's own files.
+	const syntax = new Syntax(wasmFolder(context.extensionPath));
+	context.subscriptions.push(syntax);
+	registerCommands(context, log, {
+		...textCommandHandlers(server, inspector, log),
+		...docCommentHandlers(server, inspector, syntax, log),
+		...menuCommandHandlers(server, gate, config),
+		'glassbox.openInspector': () => inspector.open(),
+		'glassbox.inspectLastSuggestion': () => inspector.inspectLastSuggestion(),
+	});
 
 	// The model loads in the server process; activation only starts it.
 	void server.start().then(
@@ -41,6 +58,23 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 		},
 	);
 	log.info(`Activated in ${Date.now() - started} ms.`);
+}
+
+/** Registers every command in one loop; a failure is logged and shown, never lost. */
+function registerCommands(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, handlers: CommandHandlers): void {
+	for (const id of COMMAND_IDS) {
+		const run = handlers[id];
+		context.subscriptions.push(
+			vscode.commands.registerCommand(id, async () => {
+				try {
+					await run();
+				} catch (e) {
+					log.error(`${id} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+					void vscode.window.showErrorMessage(`Glassbox: ${e instanceof Error ? e.message : String(e)}`);
+				}
+			}),
+		);
+	}
 }
 
 export async function deactivate(): Promise<void> {

@@ -8,6 +8,7 @@ import { randomUUID } from 'crypto';
 import * as vscode from 'vscode';
 import {
 	CloseAction,
+	DidChangeConfigurationNotification,
 	ErrorAction,
 	LanguageClient,
 	State,
@@ -22,20 +23,20 @@ import type { AttentionLayerData, GenerationRecord, SamplingOptions } from '../.
 import {
 	AttentionRequest,
 	ConfirmDownloadRequest,
-	DocCommentRequest,
 	EngineStatsRequest,
-	ExplainRequest,
 	GenerateRequest,
 	GenerationProgress,
 	LastCompletionRequest,
 	ModelStatusNotification,
-	SummarizeRequest,
+	TextTaskRequest,
 	type EngineStats,
 	type ModelStatus,
+	type TextTaskInput,
 	type TextTaskResult,
 } from '../../protocol/lsp';
-import type { GenerationBackend, StepListener, TaskParams } from './backend';
+import type { GenerationBackend, StepListener } from './backend';
 import type { CompletionGate } from './completionGate';
+import type { Config } from './config';
 
 /** Restarts allowed within RESTART_WINDOW_MS before we stop and ask the user. */
 const MAX_RESTARTS = 4;
@@ -58,6 +59,7 @@ export class ServerConnection implements GenerationBackend, vscode.Disposable {
 	constructor(
 		private readonly context: vscode.ExtensionContext,
 		private readonly gate: CompletionGate,
+		private readonly config: Config,
 		readonly log: vscode.LogOutputChannel,
 	) {}
 
@@ -85,6 +87,13 @@ export class ServerConnection implements GenerationBackend, vscode.Disposable {
 			},
 			errorHandler: this.errorHandler(),
 			middleware: {
+				workspace: {
+					// No workspace chooses a restricted setting (model, device, downloads) unless trusted, in whatever form it is written.
+					configuration: async (params, token, next) => {
+						const values = await next(params, token);
+						return Array.isArray(values) ? values.map((value, i) => this.config.forServer(params.items[i]?.section, value)) : values;
+					},
+				},
 				provideInlineCompletionItems: async (document, position, context, token, next) => {
 					if (this.gate.blockedReason(document) !== undefined || this.statusValue?.state === 'error') {
 						return null;
@@ -117,6 +126,8 @@ export class ServerConnection implements GenerationBackend, vscode.Disposable {
 					this.setState('stopped');
 				}
 			}),
+			// Trust can let restricted workspace values apply without VS Code reporting a settings change.
+			vscode.workspace.onDidGrantWorkspaceTrust(() => void client.sendNotification(DidChangeConfigurationNotification.type, { settings: null })),
 			client.onNotification(ModelStatusNotification, (status) => {
 				this.statusValue = status;
 				this.statusEmitter.fire(status);
@@ -210,17 +221,8 @@ export class ServerConnection implements GenerationBackend, vscode.Disposable {
 		return this.streamed((c, partialResultToken) => c.sendRequest(GenerateRequest, { prompt, sampling, partialResultToken }, token), onSteps);
 	}
 
-	runTask(task: TaskParams, onSteps: StepListener, token: vscode.CancellationToken): Promise<TextTaskResult> {
-		return this.streamed((c, partialResultToken) => {
-			switch (task.task) {
-				case 'summarize':
-					return c.sendRequest(SummarizeRequest, { ...task.params, partialResultToken }, token);
-				case 'explain':
-					return c.sendRequest(ExplainRequest, { ...task.params, partialResultToken }, token);
-				case 'docComment':
-					return c.sendRequest(DocCommentRequest, { ...task.params, partialResultToken }, token);
-			}
-		}, onSteps);
+	runTask(input: TextTaskInput, onSteps: StepListener, token: vscode.CancellationToken): Promise<TextTaskResult> {
+		return this.streamed((c, partialResultToken) => c.sendRequest(TextTaskRequest, { ...input, partialResultToken }, token), onSteps);
 	}
 
 	attention(generationId: string, layer: number): Promise<AttentionLayerData> {

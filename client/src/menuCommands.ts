@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import registryJson from '../../models/registry.json';
 import { EMBEDDED_MODEL } from '../../protocol/settings';
+import type { CommandHandlers } from './commandIds';
 import type { CompletionGate } from './completionGate';
 import type { Config } from './config';
 import type { ServerConnection } from './languageClient';
@@ -19,12 +20,18 @@ const knownModels = (registryJson as unknown as { models: RegistryModel[] }).mod
 
 type MenuItem = vscode.QuickPickItem & { run?: () => unknown };
 
-export function registerMenuCommands(
-	context: vscode.ExtensionContext,
-	server: ServerConnection,
-	gate: CompletionGate,
-	config: Config,
-): void {
+type MenuCommandId =
+	| 'glassbox.showMenu'
+	| 'glassbox.toggleCompletions'
+	| 'glassbox.toggleLanguage'
+	| 'glassbox.snooze'
+	| 'glassbox.cancelSnooze'
+	| 'glassbox.selectModel'
+	| 'glassbox.restartServer'
+	| 'glassbox.showLog';
+
+/** The handlers of the status menu and its entries (registered with the others in extension.ts). */
+export function menuCommandHandlers(server: ServerConnection, gate: CompletionGate, config: Config): Pick<CommandHandlers, MenuCommandId> {
 	const currentLanguage = () => vscode.window.activeTextEditor?.document.languageId;
 
 	const toggleCompletions = () => config.setCompletionsEnabled(!config.completionsEnabled);
@@ -111,14 +118,14 @@ export function registerMenuCommands(
 		await pick?.run?.();
 	};
 
-	context.subscriptions.push(
-		vscode.commands.registerCommand('glassbox.showMenu', showMenu),
-		vscode.commands.registerCommand('glassbox.toggleCompletions', toggleCompletions),
-		vscode.commands.registerCommand('glassbox.toggleLanguage', toggleLanguage),
-		vscode.commands.registerCommand('glassbox.snooze', () => gate.snooze()),
-		vscode.commands.registerCommand('glassbox.cancelSnooze', () => gate.cancelSnooze()),
-		vscode.commands.registerCommand('glassbox.selectModel', selectModel),
-		vscode.commands.registerCommand('glassbox.restartServer', () => server.restart()),
-		vscode.commands.registerCommand('glassbox.showLog', () => server.log.show()),
-	);
+	return {
+		'glassbox.showMenu': showMenu,
+		'glassbox.toggleCompletions': toggleCompletions,
+		'glassbox.toggleLanguage': toggleLanguage,
+		'glassbox.snooze': () => gate.snooze(),
+		'glassbox.cancelSnooze': () => gate.cancelSnooze(),
+		'glassbox.selectModel': selectModel,
+		'glassbox.restartServer': () => server.restart(),
+		'glassbox.showLog': () => server.log.show(),
+	};
 }

@@ -13,9 +13,6 @@ export interface AttentionTensor {
 	dims: readonly number[];
 }
 
-/** Prompt rows kept before the generated ones. */
-export const PROMPT_ROWS_KEPT = 256;
-
 class ByteBuffer {
 	// Clamped: assigning weight * 255 rounds and clamps in one native step.
 	private bytes = new Uint8ClampedArray(1024);

@@ -142,6 +142,16 @@ function stepsFor(steps: TokenStep[], text: string): TokenStep[] {
 	return steps.slice(0, n);
 }
 
+/**
+ * Runs one generation to its end: at most `job.sampling.maxNewTokens` new
+ * tokens after `job.promptIds` (token ids, at most the model's context),
+ * streaming each step to `job.onSteps`. It ends at an end token, a stop
+ * string, a stop rule, the token budget, or within one model step of
+ * `job.token`'s cancellation (stopReason 'cancelled': not an error; the
+ * steps so far are kept). `modelSetting` is recorded with the result.
+ * Rejects only with what a forward pass throws (onnxruntime, a worker that
+ * stopped).
+ */
 export async function generate(loaded: LoadedModel, job: GenerationJob, modelSetting: string): Promise<GenerationOutcome> {
 	const started = performance.now();
 	const { codec } = loaded;

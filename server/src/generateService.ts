@@ -4,24 +4,18 @@
  * because the panel is where it is looked at.
  */
 import { type CancellationToken, type Connection, LSPErrorCodes, ResponseError } from 'vscode-languageserver';
-import type { GenerationRecord, SamplingOptions } from '../../protocol/generation';
+import { clampSampling, type GenerationRecord, type SamplingOptions } from '../../protocol/generation';
 import { GenerationProgress, type GenerateParams } from '../../protocol/lsp';
 import type { ModelHost } from './modelHost';
 import { encodeTail } from './prompt';
 
-function clamp(value: unknown, min: number, max: number, fallback: number): number {
-	return typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : fallback;
-}
+/** What a client that sends no (or broken) sampling options gets: a short greedy run. */
+const FALLBACK_SAMPLING: SamplingOptions = { maxNewTokens: 64, greedy: true, temperature: 1, topK: 0, topP: 1, seed: 0 };
 
-export function sanitizeSampling(s: Partial<SamplingOptions> | undefined, contextLength: number): SamplingOptions {
-	return {
-		maxNewTokens: Math.round(clamp(s?.maxNewTokens, 1, Math.min(1024, Math.floor(contextLength / 2)), 64)),
-		greedy: s?.greedy !== false,
-		temperature: clamp(s?.temperature, 0, 5, 1),
-		topK: Math.round(clamp(s?.topK, 0, 1000, 0)),
-		topP: clamp(s?.topP, 0.01, 1, 1),
-		seed: Math.round(clamp(s?.seed, 0, 2 ** 32 - 1, 0)),
-	};
+/** The request's sampling options within SAMPLING_LIMITS, and at most half the context generated. */
+function sanitizeSampling(s: Partial<SamplingOptions> | undefined, contextLength: number): SamplingOptions {
+	const sampling = clampSampling(s, FALLBACK_SAMPLING);
+	return { ...sampling, maxNewTokens: Math.max(1, Math.min(sampling.maxNewTokens, Math.floor(contextLength / 2))) };
 }
 
 export class GenerateService {

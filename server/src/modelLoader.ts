@@ -127,6 +127,15 @@ function num(config: Record<string, unknown>, ...keys: string[]): number | undef
 	return undefined;
 }
 
+/**
+ * Opens the model `request.model` names ('embedded', a folder, or a hub id,
+ * downloaded once when `request.allowDownloads` and `hooks.confirmDownload`
+ * agree) with its tokenizer, on `request.device`, falling back to the CPU
+ * with a notice when that device fails. Throws ModelLoadError with a message
+ * for the user: a setting that names nothing, a missing or incomplete folder,
+ * invalid config.json, a hub model not on disk without consent, a declined
+ * download, or what onnxruntime reported (first line).
+ */
 export async function loadModel(request: LoadRequest, extensionPath: string, hooks: LoaderHooks): Promise<LoadedModel> {
 	let source: ModelSource;
 	try {

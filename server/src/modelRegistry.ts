@@ -4,9 +4,10 @@
  */
 import * as path from 'path';
 import registryJson from '../../models/registry.json';
+import type { TextTaskName } from '../../protocol/generation';
 import { EMBEDDED_MODEL } from '../../protocol/settings';
 
-export type TaskName = 'summarize' | 'explain' | 'docComment';
+export type TaskName = TextTaskName;
 
 export interface FimSpec {
 	prefix: string;

@@ -89,6 +89,13 @@ export function encodeHead(text: string, budget: number, encode: Encode): number
 	return ids.length <= budget ? ids : ids.slice(0, budget);
 }
 
+/**
+ * The prompt for an inline completion, in token ids: with FIM tokens, the
+ * suffix's head (at most SUFFIX_SHARE of the budget, and `maxSuffixTokens`)
+ * and the prefix's tail around the hole in the model's order; without, the
+ * prefix's tail alone. `budget` counts tokens, the FIM tokens included.
+ * Does not throw (beyond what `encode` throws).
+ */
 export function buildCompletionPrompt(
 	prefix: string,
 	suffix: string,

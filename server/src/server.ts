@@ -21,17 +21,15 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import {
 	AttentionRequest,
 	ConfirmDownloadRequest,
-	DocCommentRequest,
 	EngineStatsRequest,
 	ErrorCodes,
-	ExplainRequest,
 	GenerateRequest,
 	GenerationEventNotification,
 	HoldGenerationRequest,
 	LastCompletionRequest,
 	ModelStatusNotification,
 	ReleaseGenerationRequest,
-	SummarizeRequest,
+	TextTaskRequest,
 } from '../../protocol/lsp';
 import { GenerateService } from './generateService';
 import { InlineCompletionService } from './completion/service';
@@ -130,15 +128,7 @@ connection.languages.inlineCompletion.on((params, token) => {
 	return completions.provide(params, token);
 });
 
-connection.onRequest(SummarizeRequest, (params, token) =>
-	tasks!.run({ task: 'summarize', text: params.text, languageId: params.languageId, fileName: params.fileName, symbolName: '' }, params.partialResultToken, token),
-);
-connection.onRequest(ExplainRequest, (params, token) =>
-	tasks!.run({ task: 'explain', text: params.text, languageId: params.languageId, fileName: params.fileName, symbolName: '' }, params.partialResultToken, token),
-);
-connection.onRequest(DocCommentRequest, (params, token) =>
-	tasks!.run({ task: 'docComment', text: params.code, languageId: params.languageId, fileName: params.fileName, symbolName: params.symbolName }, params.partialResultToken, token),
-);
+connection.onRequest(TextTaskRequest, ({ partialResultToken, ...input }, token) => tasks!.run(input, partialResultToken, token));
 connection.onRequest(GenerateRequest, (params, token) => generator!.generate(params, token));
 
 connection.onRequest(AttentionRequest, async (params, token) => {

@@ -3,20 +3,12 @@
  * the chat template for instruct models, the family's templates as data from
  * models/registry.json otherwise, with the input cut to its token budget.
  */
+import { docCommentStyle, languageInfo, type TemplateGroup } from '../../protocol/languages';
+import type { TextTaskInput } from '../../protocol/lsp';
 import { healLastToken } from './engine';
-import { DOC_COMMENT_LANGUAGES, commentGroup, languageName, type CommentGroup } from './languages';
 import { registry, type TaskName, type TemplateSpec } from './modelRegistry';
 import type { LoadedModel } from './modelLoader';
 import { encodeHead, fimIds } from './prompt';
-
-export interface TaskInput {
-	task: TaskName;
-	/** The selection or file (summarize, explain) or the symbol's code (docComment). */
-	text: string;
-	languageId: string;
-	fileName: string;
-	symbolName: string;
-}
 
 export interface TaskPrompt {
 	ids: number[];
@@ -25,24 +17,6 @@ export interface TaskPrompt {
 	keptTokens: number;
 	/** Text of the prompt's last token, removed for token healing ('' for none). */
 	healed: string;
-}
-
-/** Doc comments use the language's own style; other tasks only care how it comments. */
-function templateGroup(task: TaskName, languageId: string): CommentGroup {
-	if (task === 'docComment') {
-		if (languageId === 'python') {
-			return 'python';
-		}
-		if (languageId === 'rust' || languageId === 'csharp') {
-			return 'triple';
-		}
-		return languageId === 'go' ? 'go' : 'block';
-	}
-	return commentGroup(languageId);
-}
-
-export function isDocCommentLanguage(languageId: string): boolean {
-	return languageId in DOC_COMMENT_LANGUAGES;
 }
 
 /** The `def`/`class` header of a Python symbol and the indentation of its body. */
@@ -61,7 +35,7 @@ function fill(template: string, values: Record<string, string>): string {
 	return template.replace(/\{(\w+)\}/g, (m, key: string) => (key in values ? values[key] : m));
 }
 
-function pickTemplate(loaded: LoadedModel, task: TaskName, group: CommentGroup): TemplateSpec {
+function pickTemplate(loaded: LoadedModel, task: TaskName, group: TemplateGroup): TemplateSpec {
 	const own = loaded.family.tasks?.[task];
 	const template = own?.[group] ?? own?.['*'];
 	if (template && (template.kind !== 'fim' || loaded.fim)) {
@@ -74,16 +48,17 @@ function pickTemplate(loaded: LoadedModel, task: TaskName, group: CommentGroup):
  * Build the prompt. `budget` bounds the input's tokens; the input is cut at a
  * line end when it is longer, and the counts say so.
  */
-export function buildTaskPrompt(loaded: LoadedModel, input: TaskInput, budget: number): TaskPrompt {
+export function buildTaskPrompt(loaded: LoadedModel, input: TextTaskInput, budget: number): TaskPrompt {
 	const { codec } = loaded;
 	const allIds = codec.encode(input.text);
 	const kept = allIds.length > budget ? codec.decode(encodeHead(input.text, budget, (t) => codec.encode(t))) : input.text;
 	const keptTokens = Math.min(allIds.length, budget);
-	const header = input.task === 'docComment' && input.languageId === 'python' ? pythonHeader(kept) : { signature: '', indent: '' };
+	// Docstring templates continue the def or class header: it and the body's indentation are placeholders.
+	const header = input.task === 'docComment' && docCommentStyle(input.languageId) === 'docstring' ? pythonHeader(kept) : { signature: '', indent: '' };
 	const values: Record<string, string> = {
 		text: kept,
 		code: kept,
-		language: languageName(input.languageId),
+		language: languageInfo(input.languageId).name,
 		fileName: input.fileName,
 		symbolName: input.symbolName,
 		signature: header.signature,
@@ -98,7 +73,7 @@ export function buildTaskPrompt(loaded: LoadedModel, input: TaskInput, budget: n
 		return { ids, stopStrings: [], inputTokens: allIds.length, keptTokens, healed: '' };
 	}
 
-	const template = pickTemplate(loaded, input.task, templateGroup(input.task, input.languageId));
+	const template = pickTemplate(loaded, input.task, languageInfo(input.languageId).templateGroup);
 	let ids: number[];
 	if (template.kind === 'fim' && loaded.fim) {
 		ids = fimIds(loaded.fim, codec.encode(fill(template.prefix, values)), codec.encode(fill(template.suffix, values)));

@@ -1,5 +1,5 @@
 /**
- * glassbox/summarize, glassbox/explain and glassbox/docComment: validate the
+ * glassbox/textTask (summarize, explain, documentation comment): validate the
  * input, bound it by tokens (with a note when it was cut), stream each step
  * to the client as a partial result, and answer repeated requests for the
  * same text, model and settings from a cache.
@@ -13,13 +13,13 @@ import {
 	type ProgressToken,
 	ResponseError,
 } from 'vscode-languageserver';
-import { ErrorCodes, GenerationProgress, type TextTaskResult, type TruncationNote } from '../../protocol/lsp';
+import { docCommentStyle, unsupportedDocCommentMessage } from '../../protocol/languages';
+import { ErrorCodes, GenerationProgress, type TextTaskInput, type TextTaskResult, type TruncationNote } from '../../protocol/lsp';
 import { looksBinary } from './documentGuard';
-import { DOC_COMMENT_LANGUAGES, languageName } from './languages';
 import type { ModelHost } from './modelHost';
 import type { TaskName } from './modelRegistry';
 import type { ServerSettings } from './settings';
-import { buildTaskPrompt, isDocCommentLanguage, type TaskInput } from './taskPrompts';
+import { buildTaskPrompt } from './taskPrompts';
 
 const CACHE_SIZE = 50;
 /** Tokens left for the template around the input. */
@@ -31,6 +31,18 @@ const NOUN: Record<TaskName, string> = {
 	docComment: 'document',
 };
 
+/** The input with its shape checked: any LSP client may send this request. */
+function checkedInput(raw: TextTaskInput): TextTaskInput {
+	if (!Object.prototype.hasOwnProperty.call(NOUN, raw.task)) {
+		throw new ResponseError(RpcErrorCodes.InvalidParams, `Unknown text task ${JSON.stringify(raw.task)}: expected one of ${Object.keys(NOUN).join(', ')}.`);
+	}
+	if (typeof raw.text !== 'string' || typeof raw.languageId !== 'string') {
+		throw new ResponseError(RpcErrorCodes.InvalidParams, 'A text task needs its text and languageId as strings.');
+	}
+	const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+	return { task: raw.task, text: raw.text, languageId: raw.languageId, fileName: text(raw.fileName), symbolName: text(raw.symbolName) };
+}
+
 export class TextTaskService {
 	private readonly cache = new Map<string, TextTaskResult>();
 
@@ -40,19 +52,23 @@ export class TextTaskService {
 		private readonly connection: Connection,
 	) {}
 
-	async run(input: TaskInput, partialResultToken: ProgressToken | undefined, token: CancellationToken): Promise<TextTaskResult> {
+	/**
+	 * Runs one task to its end. Throws a ResponseError: InvalidParams for an
+	 * unknown task or empty text, NotText for binary content,
+	 * UnsupportedLanguage for a documentation comment in a language without a
+	 * comment style, RequestCancelled when cancelled; and whatever loading the
+	 * model threw.
+	 */
+	async run(raw: TextTaskInput, partialResultToken: ProgressToken | undefined, token: CancellationToken): Promise<TextTaskResult> {
+		const input = checkedInput(raw);
 		if (input.text.trim() === '') {
 			throw new ResponseError(RpcErrorCodes.InvalidParams, `Nothing to ${NOUN[input.task]}: the text is empty.`);
 		}
 		if (looksBinary(input.text.slice(0, 100_000))) {
 			throw new ResponseError(ErrorCodes.NotText, `Nothing to ${NOUN[input.task]}: the content is not text.`);
 		}
-		if (input.task === 'docComment' && !isDocCommentLanguage(input.languageId)) {
-			const supported = [...new Set(Object.values(DOC_COMMENT_LANGUAGES))].join(', ');
-			throw new ResponseError(
-				ErrorCodes.UnsupportedLanguage,
-				`Glassbox cannot write documentation comments for ${languageName(input.languageId)} files yet. Supported: ${supported}.`,
-			);
+		if (input.task === 'docComment' && docCommentStyle(input.languageId) === undefined) {
+			throw new ResponseError(ErrorCodes.UnsupportedLanguage, unsupportedDocCommentMessage(input.languageId));
 		}
 		const loaded = await this.host.whenReady();
 		const settings = await this.settings.get();
@@ -110,7 +126,7 @@ export class TextTaskService {
 		}
 	}
 
-	private title(input: TaskInput): string {
+	private title(input: TextTaskInput): string {
 		switch (input.task) {
 			case 'summarize':
 				return `Summary of ${input.fileName}`;

@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { DEFAULT_SETTINGS, isLanguageEnabled, parseSettings, SETTINGS_SECTION } from '../../protocol/settings';
+import { DEFAULT_SETTINGS, isLanguageEnabled, parseSettings, RESTRICTED_SETTINGS, SETTINGS_SECTION } from '../../protocol/settings';
 
 /** Flatten the settings object into dotted keys, as package.json declares them. */
 function flatten(value: Record<string, unknown>, prefix: string, out: Record<string, unknown> = {}): Record<string, unknown> {
@@ -30,6 +30,15 @@ describe('settings', () => {
 		assert.deepStrictEqual(keys.sort(), Object.keys(expected).sort());
 		for (const [key, value] of Object.entries(expected)) {
 			assert.deepStrictEqual(declared[key].default, value, key);
+		}
+	});
+
+	it('package.json restricts the settings of RESTRICTED_SETTINGS in Restricted Mode, with their scopes', () => {
+		const trust = pkg.capabilities.untrustedWorkspaces;
+		assert.strictEqual(trust.supported, 'limited');
+		assert.deepStrictEqual([...trust.restrictedConfigurations].sort(), Object.keys(RESTRICTED_SETTINGS).sort());
+		for (const [key, spec] of Object.entries(declared)) {
+			assert.strictEqual((spec as { scope?: string }).scope, RESTRICTED_SETTINGS[key], `scope of ${key}`);
 		}
 	});
 

@@ -4,14 +4,14 @@
  * inspector panel as they arrive, and one outcome to act on.
  */
 import * as vscode from 'vscode';
-import type { GenerationBackend, GenerationSink, InspectorApi, TaskParams } from '../backend';
-import type { TextTaskResult } from '../../../protocol/lsp';
+import type { GenerationBackend, GenerationSink, InspectorApi } from '../backend';
+import type { TextTaskInput, TextTaskResult } from '../../../protocol/lsp';
 import { classifyTaskError, type TaskFailure, taskNote } from './taskOutcome';
 
 export type TaskOutcome = { kind: 'done'; result: TextTaskResult; note: string | undefined } | TaskFailure;
 
 export interface TaskRequest {
-	task: TaskParams;
+	input: TextTaskInput;
 	/** Title in the inspector panel, e.g. "Summary of app.ts". */
 	title: string;
 	/** Title of the progress notification. */
@@ -46,14 +46,14 @@ export function runTextTask(
 		const started = Date.now();
 		try {
 			// The connection answers a request it dropped (server restart) with no result at all.
-			const result = (await backend.runTask(request.task, onSteps, token)) as TextTaskResult | null | undefined;
+			const result = (await backend.runTask(request.input, onSteps, token)) as TextTaskResult | null | undefined;
 			if (token.isCancellationRequested) {
 				if (result) {
 					sink.finish(result.record, 'Cancelled');
 				} else {
 					sink.fail('Cancelled.');
 				}
-				log.info(`${request.task.task}: cancelled after ${tokens} tokens.`);
+				log.info(`${request.input.task}: cancelled after ${tokens} tokens.`);
 				return { kind: 'cancelled' };
 			}
 			if (!result) {
@@ -62,7 +62,7 @@ export function runTextTask(
 			const note = taskNote(result);
 			sink.finish(result.record, note);
 			log.info(
-				`${request.task.task}: ${result.record.steps.length} tokens in ${Date.now() - started} ms` +
+				`${request.input.task}: ${result.record.steps.length} tokens in ${Date.now() - started} ms` +
 					` (${result.record.stopReason}${note ? `; ${note}` : ''}).`,
 			);
 			return { kind: 'done', result, note };
@@ -70,10 +70,10 @@ export function runTextTask(
 			const outcome = classifyTaskError(e, token.isCancellationRequested, request.action);
 			if (outcome.kind === 'cancelled') {
 				sink.fail('Cancelled.');
-				log.info(`${request.task.task}: cancelled.`);
+				log.info(`${request.input.task}: cancelled.`);
 			} else {
 				sink.fail(outcome.message);
-				log.error(`${request.task.task} failed${outcome.code !== undefined ? ` (code ${outcome.code})` : ''}: ${String(e)}`);
+				log.error(`${request.input.task} failed${outcome.code !== undefined ? ` (code ${outcome.code})` : ''}: ${String(e)}`);
 			}
 			return outcome;
 		}
@@ -91,7 +91,7 @@ function guardedSink(inspector: InspectorApi, request: TaskRequest, log: vscode.
 		}
 	};
 	guard('startGeneration', () => {
-		sink = inspector.startGeneration({ title: request.title, kind: request.task.task });
+		sink = inspector.startGeneration({ title: request.title, kind: request.input.task });
 	});
 	return {
 		push: (steps) => guard('push', () => sink?.push(steps)),

@@ -4,7 +4,7 @@
  * same page. No model data ever passes through here: the webview receives it
  * as messages and writes it with textContent.
  */
-import { SAMPLING_LIMITS } from '../../../protocol/webview';
+import { SAMPLING_LIMITS } from '../../../protocol/generation';
 
 export interface InspectorHtmlOptions {
 	/** webview.cspSource: the origin the webview may load styles and images from. */

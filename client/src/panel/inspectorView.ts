@@ -46,8 +46,8 @@ import { InspectorSession, type Entry } from './session';
 export const INSPECTOR_VIEW_ID = 'glassbox.inspector';
 
 /**
- * Registers the webview view and its two commands (everything into
- * context.subscriptions) and returns the API other commands stream into.
+ * Registers the webview view (into context.subscriptions) and returns the API
+ * the commands stream into and open it with.
  */
 export function registerInspector(
 	context: vscode.ExtensionContext,
@@ -60,8 +60,6 @@ export function registerInspector(
 		// No retainContextWhenHidden: the host keeps the history and the webview
 		// rebuilds from a snapshot on every show, which costs far less memory.
 		vscode.window.registerWebviewViewProvider(INSPECTOR_VIEW_ID, provider),
-		vscode.commands.registerCommand('glassbox.openInspector', () => provider.open()),
-		vscode.commands.registerCommand('glassbox.inspectLastSuggestion', () => provider.inspectLastSuggestion()),
 	);
 	return provider;
 }

@@ -64,6 +64,17 @@ async function freePort(): Promise<number> {
 	});
 }
 
+export interface StartOptions {
+	/**
+	 * Workspace trust on, as in a default VS Code: a folder not yet trusted opens
+	 * in Restricted Mode (the startup dialog is left to the test). Off by
+	 * default, so other suites never see a trust prompt.
+	 */
+	workspaceTrust?: boolean;
+	/** Changes the fresh copy of the fixture workspace before code-server opens it. */
+	prepareWorkspace?: (workspace: string) => void;
+}
+
 export class CodeServer {
 	private constructor(
 		readonly root: string,
@@ -83,7 +94,7 @@ export class CodeServer {
 		return this.child.pid ?? -1;
 	}
 
-	static async start(extraSettings: Record<string, unknown> = {}): Promise<CodeServer> {
+	static async start(extraSettings: Record<string, unknown> = {}, options: StartOptions = {}): Promise<CodeServer> {
 		for (const [file, hint] of [
 			[CODE_SERVER, 'run scripts/setup-code-server.sh'],
 			[packagedVsix(), 'run `npm run package`'],
@@ -97,8 +108,10 @@ export class CodeServer {
 		const userDataDir = path.join(root, 'user-data');
 		const extensionsDir = path.join(root, 'extensions');
 		fs.cpSync(FIXTURE_WORKSPACE, workspace, { recursive: true });
+		options.prepareWorkspace?.(workspace);
+		const trust = options.workspaceTrust === true ? { 'security.workspace.trust.enabled': true } : {};
 		fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
-		fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...USER_SETTINGS, ...extraSettings }, null, '\t'));
+		fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...USER_SETTINGS, ...trust, ...extraSettings }, null, '\t'));
 		fs.mkdirSync(extensionsDir);
 
 		const common = ['--extensions-dir', extensionsDir, '--user-data-dir', userDataDir, '--config', path.join(root, 'config.yaml')];
@@ -128,7 +141,7 @@ export class CodeServer {
 				`127.0.0.1:${port}`,
 				'--disable-telemetry',
 				'--disable-update-check',
-				'--disable-workspace-trust',
+				...(options.workspaceTrust === true ? [] : ['--disable-workspace-trust']),
 				workspace,
 			],
 			// Its own process group, so that stop() also ends the extension host and the language server.

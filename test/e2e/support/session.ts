@@ -6,7 +6,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { CodeServer } from './codeServer';
+import { CodeServer, type StartOptions } from './codeServer';
 import { Workbench } from './workbench';
 
 export interface Session {
@@ -16,16 +16,22 @@ export interface Session {
 	file(relativePath: string): string;
 }
 
-export function useSession(label: string, settings: Record<string, unknown> = {}): Session {
+export interface SessionOptions extends StartOptions {
+	/** Runs once the workbench is open, before waiting for the model (a dialog to answer, say). */
+	onOpen?: (workbench: Workbench) => Promise<void>;
+}
+
+export function useSession(label: string, settings: Record<string, unknown> = {}, options: SessionOptions = {}): Session {
 	let server: CodeServer | undefined;
 	let workbench: Workbench | undefined;
 
 	before(async function () {
 		this.timeout(240_000);
 		const started = Date.now();
-		server = await CodeServer.start(settings);
+		server = await CodeServer.start(settings, options);
 		try {
 			workbench = await Workbench.open(server.url);
+			await options.onOpen?.(workbench);
 			await workbench.waitForModelReady();
 		} catch (e) {
 			if (workbench) {

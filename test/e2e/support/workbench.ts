@@ -154,8 +154,10 @@ export class Workbench {
 	/**
 	 * Runs a command from the command palette by its title as shown there
 	 * ("Glassbox: Summarize"): the row with exactly that label is clicked.
+	 * `opensQuickPick`: the command shows a quick pick of its own, so the
+	 * quick input stays open.
 	 */
-	async runCommand(title: string): Promise<void> {
+	async runCommand(title: string, options: { opensQuickPick?: boolean } = {}): Promise<void> {
 		await this.quickInput('F1', `>${title}`);
 		const row = await waitFor(`"${title}" in the command palette`, 15_000, async () => {
 			const rows = this.page.locator(`${QUICK_INPUT} .monaco-list-row`);
@@ -169,7 +171,9 @@ export class Workbench {
 			return false;
 		});
 		await row.click();
-		await this.page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout: 15_000 });
+		if (!options.opensQuickPick) {
+			await this.page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout: 15_000 });
+		}
 	}
 
 	// ---- The editor ----------------------------------------------------------

@@ -1,20 +1,12 @@
 /**
- * Documentation comments from the model's text: the style per language,
- * cleaning and neutralising the text, wrapping, tags from the signature, and
- * the one edit that inserts the comment or replaces the existing one. Each
- * edit test applies the edit to the source and compares the whole result.
+ * The one edit that inserts a documentation comment, or replaces the existing
+ * one, for every supported language: the symbol found in the syntax tree, the
+ * edit applied to the source, the whole result compared.
  */
 import * as assert from 'assert';
-import { buildDocCommentEdit, type DocCommentInput, type LineEdit } from '../../client/src/commands/docCommentEdit';
-import {
-	cleanModelText,
-	commentStyleFor,
-	formatDocComment,
-	goLead,
-	unsupportedLanguageMessage,
-	wrapText,
-} from '../../client/src/commands/docCommentFormat';
-import { findSymbolAt } from '../../client/src/commands/symbolFallback';
+import { buildDocCommentEdit, type DocCommentInput, type LineEdit } from '../../../client/src/docComment/edit';
+import { findSymbolAt } from '../../../client/src/docComment/symbols';
+import { parse } from './parse';
 
 /** Applies a line/character edit to text whose lines end in `eol`. */
 function applyEdit(text: string, edit: LineEdit, eol = '\n'): string {
@@ -35,17 +27,17 @@ interface Case {
 	tags?: boolean;
 }
 
-/** Finds the symbol with the fallback, builds the edit and applies it: the whole resulting document. */
-function document(c: Case): { text: string; replaced: boolean } {
+/** Finds the symbol in the syntax tree, builds the edit and applies it: the whole resulting document. */
+async function document(c: Case): Promise<{ text: string; replaced: boolean }> {
 	const eol = c.eol ?? '\n';
 	const text = c.source.join(eol);
 	const line = c.source.findIndex((l) => l.includes(c.cursor));
 	assert.ok(line >= 0, `cursor text ${c.cursor} not found`);
-	const target = findSymbolAt(text, line, c.languageId);
+	const src = await parse(text, c.languageId);
+	const target = findSymbolAt(src, line);
 	assert.ok(target, `no symbol at ${c.cursor}`);
 	const input: DocCommentInput = {
-		text,
-		languageId: c.languageId,
+		src,
 		target,
 		content: c.content,
 		eol,
@@ -60,136 +52,10 @@ function document(c: Case): { text: string; replaced: boolean } {
 	return { text: applyEdit(text, result.edit, eol), replaced: result.replaced };
 }
 
-describe('docCommentFormat', () => {
-	describe('comment styles', () => {
-		it('maps each supported language id to its style', () => {
-			const ids = ['typescript', 'typescriptreact', 'javascript', 'javascriptreact', 'java', 'python', 'rust', 'csharp', 'go', 'ruby', 'plaintext'];
-			assert.deepStrictEqual(
-				ids.map((id) => commentStyleFor(id)),
-				['jsdoc', 'jsdoc', 'jsdoc', 'jsdoc', 'javadoc', 'docstring', 'rustdoc', 'csharpxml', 'godoc', undefined, undefined],
-			);
-		});
-
-		it('names an unknown language in a clear error, and inserts nothing', () => {
-			const result = buildDocCommentEdit({
-				text: 'def f\n  1\nend\n',
-				languageId: 'ruby',
-				target: { name: 'f', startLine: 0, declarationLine: 0, endLine: 2 },
-				content: 'Returns one.',
-				eol: '\n',
-				indentUnit: '  ',
-				tabSize: 2,
-			});
-			assert.deepStrictEqual(result, {
-				ok: false,
-				message: "Glassbox can't write documentation comments for Ruby files: it knows the comment style of TypeScript, JavaScript, Python, Java, Rust, Go and C#.",
-			});
-			assert.strictEqual(
-				unsupportedLanguageMessage('some-new-lang'),
-				"Glassbox can't write documentation comments for some-new-lang files: it knows the comment style of TypeScript, JavaScript, Python, Java, Rust, Go and C#.",
-			);
-		});
-	});
-
-	describe('cleaning the model text', () => {
-		it('strips a JSDoc block the model wrote, and the code it echoed after it', () => {
-			const raw = '/**\n * Adds two numbers.\n *\n * @param a first\n */\nfunction add(a, b) {';
-			assert.strictEqual(cleanModelText(raw, 'jsdoc'), 'Adds two numbers.\n\n@param a first');
-		});
-
-		it('strips line comment markers, docstring quotes, code fences and a preamble', () => {
-			assert.strictEqual(cleanModelText('/// Goes.\n/// Fast.\nfn go() {}', 'rustdoc'), 'Goes.\nFast.');
-			assert.strictEqual(cleanModelText('"""Returns one.\n\n    More.\n    """\ndef f(): ...', 'docstring'), 'Returns one.\n\nMore.');
-			assert.strictEqual(cleanModelText('```go\n// Run runs.\n```', 'godoc'), 'Run runs.');
-			assert.strictEqual(cleanModelText('Here is the comment:\n/** Parses it. */', 'jsdoc'), 'Parses it.');
-			assert.strictEqual(cleanModelText('<summary>\nCounts.\n</summary>', 'csharpxml'), 'Counts.');
-		});
-
-		it('drops control characters and bidirectional overrides, and turns line separators into new lines', () => {
-			assert.strictEqual(cleanModelText('Safe\u202Etxt.exe\u0007 text\u2028evil();', 'rustdoc'), 'Safetxt.exe text\nevil();');
-		});
-	});
-
-	describe('formatting', () => {
-		it('wraps prose at 80 columns minus the indentation, without starting a line with @', () => {
-			const text = 'word '.repeat(30).trim();
-			const lines = formatDocComment(text, { style: 'rustdoc', indent: ' '.repeat(16), tabSize: 4, name: 'f' });
-			assert.ok(lines.every((l) => l.length <= 80));
-			assert.deepStrictEqual(lines, [
-				`${' '.repeat(16)}/// ${'word '.repeat(12).trim()}`,
-				`${' '.repeat(16)}/// ${'word '.repeat(12).trim()}`,
-				`${' '.repeat(16)}/// ${'word '.repeat(6).trim()}`,
-			]);
-			assert.deepStrictEqual(wrapText('use the @Override annotation', 12, 'javadoc'), ['use the @Override', 'annotation']);
-		});
-
-		it('keeps lists, headings and code blocks apart from paragraphs', () => {
-			const text = 'Runs the jobs.\n\n# Errors\nFails when:\n- the queue is closed\n- a job panics\n\n```\nrun(&q);\n```';
-			assert.deepStrictEqual(formatDocComment(text, { style: 'rustdoc', indent: '', tabSize: 4, name: 'run' }), [
-				'/// Runs the jobs.',
-				'///',
-				'/// # Errors',
-				'/// Fails when:',
-				'/// - the queue is closed',
-				'/// - a job panics',
-				'///',
-				'/// ```',
-				'/// run(&q);',
-				'/// ```',
-			]);
-		});
-
-		it('neutralises comment terminators in every style', () => {
-			const text = 'Ends with */ and """ and \\d and <b>&.';
-			const fmt = (style: Parameters<typeof formatDocComment>[1]['style']): string[] =>
-				formatDocComment(text, { style, indent: '', tabSize: 4, name: 'x' });
-			assert.deepStrictEqual(fmt('jsdoc'), ['/** Ends with *\\/ and """ and \\d and <b>&. */']);
-			assert.deepStrictEqual(fmt('javadoc'), ['/** Ends with *&#47; and """ and \\d and &lt;b&gt;&amp;. */']);
-			assert.deepStrictEqual(fmt('docstring'), ['"""Ends with */ and \\"\\"\\" and \\\\d and <b>&."""']);
-			assert.deepStrictEqual(fmt('csharpxml'), ['/// <summary>', '/// Ends with */ and """ and \\d and &lt;b&gt;&amp;.', '/// </summary>']);
-		});
-
-		it('escapes a docstring that ends in a quote so it cannot close early', () => {
-			assert.deepStrictEqual(formatDocComment('Returns "x"', { style: 'docstring', indent: '    ', tabSize: 4, name: 'f' }), ['    """Returns "x\\""""']);
-		});
-
-		it('starts a Go comment with the name it documents', () => {
-			assert.strictEqual(goLead('Returns the sum.', 'Add'), 'Add returns the sum.');
-			assert.strictEqual(goLead('This function adds numbers.', 'Add'), 'Add adds numbers.');
-			assert.strictEqual(goLead('Add sums its arguments.', 'Add'), 'Add sums its arguments.');
-			assert.strictEqual(goLead('A Server serves.', 'Server'), 'A Server serves.');
-			assert.strictEqual(goLead('HTTP handler for uploads.', 'Upload'), 'Upload HTTP handler for uploads.');
-			assert.strictEqual(goLead('A point in the plane.', 'Point'), 'Point is a point in the plane.');
-		});
-
-		it('fails clearly when the model wrote no text', () => {
-			assert.throws(() => formatDocComment('/** */', { style: 'jsdoc', indent: '', tabSize: 4, name: 'f' }), /The model returned no documentation text\./);
-			// A @returns for a function that returns nothing is dropped, which leaves nothing.
-			const noReturn = { params: [], returns: 'no' as const };
-			assert.throws(() => formatDocComment('@returns nothing', { style: 'jsdoc', indent: '', tabSize: 4, name: 'f', signature: noReturn }), /no documentation text/);
-		});
-
-		it('takes the " * " off lines the model wrote from inside a block comment', () => {
-			assert.strictEqual(cleanModelText('Returns the distance\n * between two points.\n *\n * @param a first', 'jsdoc'), 'Returns the distance\nbetween two points.\n\n@param a first');
-			// Markdown bullets in a docstring are not comment stars.
-			assert.strictEqual(cleanModelText('Items:\n* one\n* two', 'docstring'), 'Items:\n* one\n* two');
-		});
-
-		it('writes a comment of tags alone when the model wrote no prose', () => {
-			const lines = formatDocComment('@param {number} a The first.\n * @see other', {
-				style: 'jsdoc',
-				indent: '',
-				tabSize: 4,
-				name: 'f',
-				signature: { params: ['a'], returns: 'no' },
-			});
-			assert.deepStrictEqual(lines, ['/**', ' * @param {number} a The first.', ' * @see other', ' */']);
-		});
-	});
-
+describe('docComment/edit', () => {
 	describe('TypeScript and JavaScript (JSDoc)', () => {
-		it('documents a method inside a class inside a namespace, with tags from the signature', () => {
-			const result = document({
+		it('documents a method inside a class inside a namespace, with tags from the signature', async () => {
+			const result = await document({
 				languageId: 'typescript',
 				source: [
 					'namespace Geometry {',
@@ -226,7 +92,7 @@ describe('docCommentFormat', () => {
 			assert.strictEqual(result.replaced, false);
 		});
 
-		it('replaces an existing JSDoc above the decorators instead of adding a second one', () => {
+		it('replaces an existing JSDoc above the decorators instead of adding a second one', async () => {
 			const source = [
 				'class Panel {',
 				'    /**',
@@ -240,16 +106,16 @@ describe('docCommentFormat', () => {
 				'}',
 			];
 			const expected = ['class Panel {', '    /** Draws the panel. */', '    @bound', '    @log({ level: "debug" })', '    render(): void {', '        draw();', '    }', '}'];
-			const first = document({ languageId: 'typescript', source, cursor: 'draw();', content: 'Draws the panel.\n@returns nothing' });
+			const first = await document({ languageId: 'typescript', source, cursor: 'draw();', content: 'Draws the panel.\n@returns nothing' });
 			assert.deepStrictEqual(first.text.split('\n'), expected);
 			assert.strictEqual(first.replaced, true);
 			// Running it again replaces again: still one comment.
-			const again = document({ languageId: 'typescript', source: expected, cursor: 'draw();', content: 'Draws the panel.' });
+			const again = await document({ languageId: 'typescript', source: expected, cursor: 'draw();', content: 'Draws the panel.' });
 			assert.deepStrictEqual(again.text.split('\n'), expected);
 		});
 
-		it('replaces a JSDoc placed between a decorator and the class', () => {
-			const result = document({
+		it('replaces a JSDoc placed between a decorator and the class', async () => {
+			const result = await document({
 				languageId: 'typescriptreact',
 				source: ['@Component()', '/** Old. */', 'export class View {', '    x = 1;', '}'],
 				cursor: 'x = 1',
@@ -258,8 +124,8 @@ describe('docCommentFormat', () => {
 			assert.deepStrictEqual(result.text.split('\n'), ['@Component()', '/** A view. */', 'export class View {', '    x = 1;', '}']);
 		});
 
-		it('keeps the model @returns in JavaScript (no types) and neutralises */', () => {
-			const result = document({
+		it('keeps the model @returns in JavaScript (no types) and neutralises */', async () => {
+			const result = await document({
 				languageId: 'javascript',
 				source: ['function strip(s, { keep }) {', '  return s.replace(/\\/\\*.*\\*\\//g, "");', '}'],
 				cursor: 'return s.replace',
@@ -279,15 +145,15 @@ describe('docCommentFormat', () => {
 			]);
 		});
 
-		it('replaces a JSDoc separated by a blank line, but never a file header', () => {
-			const separated = document({
+		it('replaces a JSDoc separated by a blank line, but never a file header', async () => {
+			const separated = await document({
 				languageId: 'typescript',
 				source: ['import x from "x";', '', '/** Old. */', '', 'export class Store {}'],
 				cursor: 'export class Store',
 				content: 'Holds state.',
 			});
 			assert.deepStrictEqual(separated.text.split('\n'), ['import x from "x";', '', '/** Holds state. */', 'export class Store {}']);
-			const header = document({
+			const header = await document({
 				languageId: 'typescript',
 				source: ['/**', ' * @file Storage.', ' */', '', 'export class Store {}'],
 				cursor: 'export class Store',
@@ -297,8 +163,8 @@ describe('docCommentFormat', () => {
 			assert.strictEqual(header.replaced, false);
 		});
 
-		it('leaves a plain block comment alone and drops @returns for a void function', () => {
-			const result = document({
+		it('leaves a plain block comment alone and drops @returns for a void function', async () => {
+			const result = await document({
 				languageId: 'typescript',
 				source: ['/* eslint-disable */', 'export function reset(): void {', '    state.clear();', '}'],
 				cursor: 'state.clear',
@@ -306,11 +172,41 @@ describe('docCommentFormat', () => {
 			});
 			assert.deepStrictEqual(result.text.split('\n'), ['/* eslint-disable */', '/** Clears the state. */', 'export function reset(): void {', '    state.clear();', '}']);
 		});
+		it('documents an arrow function whose value starts on the next line, with every parameter despite `>>`', async () => {
+			const result = await document({
+				languageId: 'typescript',
+				source: ['export const select =', '    (state: State, shift = bits >> 2): Todo[] => {', '        return state.todos;', '    };'],
+				cursor: 'return state',
+				content: 'Selects the todos.',
+			});
+			assert.deepStrictEqual(result.text.split('\n'), [
+				'/**',
+				' * Selects the todos.',
+				' *',
+				' * @param state',
+				' * @param shift',
+				' * @returns',
+				' */',
+				'export const select =',
+				'    (state: State, shift = bits >> 2): Todo[] => {',
+				'        return state.todos;',
+				'    };',
+			]);
+		});
+
+		it('refuses a symbol that starts after other code on its line: a comment there would document that code', async () => {
+			const text = 'function a() { return 1; } function b() {\n    return 2;\n}';
+			const src = await parse(text, 'typescript');
+			const target = findSymbolAt(src, 1);
+			assert.strictEqual(target?.name, 'b');
+			const result = buildDocCommentEdit({ src, target, content: 'Returns two.', eol: '\n', indentUnit: '    ', tabSize: 4 });
+			assert.deepStrictEqual(result, { ok: false, message: 'b starts after other code on line 1: move it to a line of its own to document it.' });
+		});
 	});
 
 	describe('Python (docstrings)', () => {
-		it('replaces the docstring of a method in a tab-indented class, one level deeper than the def', () => {
-			const result = document({
+		it('replaces the docstring of a method in a tab-indented class, one level deeper than the def', async () => {
+			const result = await document({
 				languageId: 'python',
 				source: ['class Store:', '\tdef get(self, key, default=None):', '\t\t"""Old', '\t\tdocstring."""', '\t\treturn self.data.get(key, default)', ''],
 				cursor: 'return self.data',
@@ -327,8 +223,8 @@ describe('docCommentFormat', () => {
 			assert.strictEqual(result.replaced, true);
 		});
 
-		it('inserts into a decorated method with a multi-line signature, wrapping long text', () => {
-			const result = document({
+		it('inserts into a decorated method with a multi-line signature, wrapping long text', async () => {
+			const result = await document({
 				languageId: 'python',
 				source: [
 					'class Api:',
@@ -358,8 +254,8 @@ describe('docCommentFormat', () => {
 			]);
 		});
 
-		it("splits a one-line def, using the file's two-space indentation", () => {
-			const result = document({
+		it("splits a one-line def, using the file's two-space indentation", async () => {
+			const result = await document({
 				languageId: 'python',
 				source: ['class A:', '  @property', '  def size(self): return len(self.items)  # cached', ''],
 				cursor: 'def size',
@@ -376,14 +272,14 @@ describe('docCommentFormat', () => {
 			]);
 		});
 
-		it('replaces the docstring of a one-line def', () => {
-			const result = document({ languageId: 'python', source: ['def f(): "Old."', 'x = 1'], cursor: 'def f', content: 'New.' });
+		it('replaces the docstring of a one-line def', async () => {
+			const result = await document({ languageId: 'python', source: ['def f(): "Old."', 'x = 1'], cursor: 'def f', content: 'New.' });
 			assert.deepStrictEqual(result.text.split('\n'), ['def f():', '    """New."""', 'x = 1']);
 			assert.strictEqual(result.replaced, true);
 		});
 
-		it('escapes quotes and backslashes, and does not take a string expression for a docstring', () => {
-			const result = document({
+		it('escapes quotes and backslashes, and does not take a string expression for a docstring', async () => {
+			const result = await document({
 				languageId: 'python',
 				source: ['def join(parts):', '    "".join(parts)'],
 				cursor: 'def join',
@@ -393,15 +289,15 @@ describe('docCommentFormat', () => {
 			assert.strictEqual(result.replaced, false);
 		});
 
-		it('replaces a class docstring at the end of the file', () => {
-			const result = document({ languageId: 'python', source: ['class Empty:', "    '''Old.'''"], cursor: 'class Empty', content: 'Nothing here.' });
+		it('replaces a class docstring at the end of the file', async () => {
+			const result = await document({ languageId: 'python', source: ['class Empty:', "    '''Old.'''"], cursor: 'class Empty', content: 'Nothing here.' });
 			assert.deepStrictEqual(result.text.split('\n'), ['class Empty:', '    """Nothing here."""']);
 		});
 	});
 
 	describe('Java (Javadoc)', () => {
-		it('documents an annotated method in a nested class, escaping HTML and replacing the old Javadoc', () => {
-			const result = document({
+		it('documents an annotated method in a nested class, escaping HTML and replacing the old Javadoc', async () => {
+			const result = await document({
 				languageId: 'java',
 				source: [
 					'public class Outer {',
@@ -439,8 +335,8 @@ describe('docCommentFormat', () => {
 			assert.strictEqual(result.replaced, true);
 		});
 
-		it('writes no @return for constructors and void methods', () => {
-			const result = document({
+		it('writes no @return for constructors and void methods', async () => {
+			const result = await document({
 				languageId: 'java',
 				source: ['class Box {', '    Box(int size) {', '        this.size = size;', '    }', '}'],
 				cursor: 'this.size',
@@ -451,8 +347,8 @@ describe('docCommentFormat', () => {
 	});
 
 	describe('Rust (///)', () => {
-		it('documents a function in an impl in a module, above its attributes, replacing old /// lines', () => {
-			const result = document({
+		it('documents a function in an impl in a module, above its attributes, replacing old /// lines', async () => {
+			const result = await document({
 				languageId: 'rust',
 				source: [
 					'mod net {',
@@ -484,8 +380,8 @@ describe('docCommentFormat', () => {
 			]);
 		});
 
-		it('replaces doc comments both above and between the attributes with one comment', () => {
-			const result = document({
+		it('replaces doc comments both above and between the attributes with one comment', async () => {
+			const result = await document({
 				languageId: 'rust',
 				source: ['/// Old.', '#[derive(Debug)]', '/** Older. */', 'pub enum Kind {', '    A,', '}'],
 				cursor: 'A,',
@@ -496,8 +392,8 @@ describe('docCommentFormat', () => {
 	});
 
 	describe('Go (// Name ...)', () => {
-		it('replaces the comment of a method, starting it with the name and keeping a directive', () => {
-			const result = document({
+		it('replaces the comment of a method, starting it with the name and keeping a directive', async () => {
+			const result = await document({
 				languageId: 'go',
 				source: ['package srv', '', '// old text', '//', '//go:noinline', 'func (s *Server) Start(ctx context.Context) error {', '\treturn nil', '}'],
 				cursor: 'return nil',
@@ -516,8 +412,8 @@ describe('docCommentFormat', () => {
 			assert.strictEqual(result.replaced, true);
 		});
 
-		it('inserts above a bare directive with a separator line', () => {
-			const result = document({
+		it('inserts above a bare directive with a separator line', async () => {
+			const result = await document({
 				languageId: 'go',
 				source: ['//go:noinline', 'func add(a, b int) int { return a + b }'],
 				cursor: 'func add',
@@ -528,8 +424,8 @@ describe('docCommentFormat', () => {
 	});
 
 	describe('C# (/// XML)', () => {
-		it('documents a method in a class in a namespace with summary, param and returns elements', () => {
-			const result = document({
+		it('documents a method in a class in a namespace with summary, param and returns elements', async () => {
+			const result = await document({
 				languageId: 'csharp',
 				source: [
 					'namespace App',
@@ -570,8 +466,8 @@ describe('docCommentFormat', () => {
 			]);
 		});
 
-		it('replaces a C# comment separated by a blank line at the top of the file', () => {
-			const result = document({
+		it('replaces a C# comment separated by a blank line at the top of the file', async () => {
+			const result = await document({
 				languageId: 'csharp',
 				source: ['/// <summary>Old</summary>', '', '[Serializable]', 'public record Person(string First, string Last);'],
 				cursor: 'record Person',
@@ -580,8 +476,8 @@ describe('docCommentFormat', () => {
 			assert.deepStrictEqual(result.text.split('\n'), ['/// <summary>', '/// A person.', '/// </summary>', '[Serializable]', 'public record Person(string First, string Last);']);
 		});
 
-		it('keeps CRLF line endings and writes no tags when tags are off', () => {
-			const result = document({
+		it('keeps CRLF line endings and writes no tags when tags are off', async () => {
+			const result = await document({
 				languageId: 'csharp',
 				source: ['class C', '{', '    void Run(int n) { }', '}'],
 				cursor: 'void Run',

@@ -1,6 +1,6 @@
 import * as assert from 'assert/strict';
-import type { AttentionLayerData, TokenStep } from '../../protocol/generation';
-import { formatNumber, formatPercent, shortToken, visibleToken } from '../../media/src/format';
+import type { AttentionLayerData, TokenStep } from '../../../protocol/generation';
+import { formatNumber, formatPercent, shortToken, visibleToken } from '../../../media/src/format';
 import {
 	attentionAlpha,
 	attentionFrom,
@@ -15,7 +15,7 @@ import {
 	summarizeSteps,
 	unpackLayer,
 	weightAt,
-} from '../../media/src/transforms';
+} from '../../../media/src/transforms';
 
 /**
  * A hand-built layer: 4 positions, rows kept from position 1, 2 heads.

@@ -1,12 +1,13 @@
 /**
  * The function, method or class at the cursor: from the editor's document
- * symbols when a language extension provides them, else from the
- * indentation/brace fallback (symbolFallback.ts).
+ * symbols when a language extension provides them (its choice of symbol
+ * wins), with the lines read from the syntax tree, which knows decorators
+ * and comments; from the syntax tree alone otherwise.
  */
 import * as vscode from 'vscode';
-import { scanCode } from './codeScan';
-import type { DocTarget } from './docCommentEdit';
-import { adjustCursorLine, findSymbolAt, normaliseSymbolSpan, parseDeclarationAt } from './symbolFallback';
+import type { DocTarget } from './edit';
+import { adjustCursorLine, findSymbolAt, matchProviderSymbol } from './symbols';
+import type { ParsedSource } from './syntax';
 
 const DOCUMENTABLE = new Set([
 	vscode.SymbolKind.Function,
@@ -19,12 +20,7 @@ const DOCUMENTABLE = new Set([
 ]);
 
 /** Kinds that are documentable when they hold a function (`const f = () => {}`). */
-const MAYBE_FUNCTION = new Set([
-	vscode.SymbolKind.Variable,
-	vscode.SymbolKind.Constant,
-	vscode.SymbolKind.Property,
-	vscode.SymbolKind.Field,
-]);
+const MAYBE_FUNCTION = new Set([vscode.SymbolKind.Variable, vscode.SymbolKind.Constant, vscode.SymbolKind.Property, vscode.SymbolKind.Field]);
 
 interface Candidate {
 	name: string;
@@ -36,14 +32,11 @@ interface Candidate {
 
 export async function findDocTarget(
 	document: vscode.TextDocument,
+	src: ParsedSource,
 	line: number,
 	log: vscode.LogOutputChannel,
 ): Promise<DocTarget | undefined> {
-	const text = document.getText();
-	const { languageId } = document;
-	const scan = scanCode(text, languageId);
-	const at = adjustCursorLine(scan, line, languageId);
-
+	const at = adjustCursorLine(src, line);
 	let symbols: Array<vscode.DocumentSymbol | vscode.SymbolInformation> | undefined;
 	try {
 		symbols = await vscode.commands.executeCommand<Array<vscode.DocumentSymbol | vscode.SymbolInformation> | undefined>(
@@ -54,26 +47,23 @@ export async function findDocTarget(
 		log.warn(`Document symbols for ${document.uri.toString(true)} failed: ${String(e)}`);
 	}
 
-	if (symbols && symbols.length > 0) {
-		const documentable = (c: Candidate): boolean =>
-			DOCUMENTABLE.has(c.kind) || (MAYBE_FUNCTION.has(c.kind) && parseDeclarationAt(scan, c.nameLine ?? c.range.start.line, languageId)?.kind === 'function');
-		const containing = flatten(symbols).filter((c) => c.range.start.line <= at && at <= c.range.end.line && documentable(c));
-		const innermost = containing.sort(bySize)[0];
-		if (innermost) {
-			const span = normaliseSymbolSpan(text, languageId, {
-				startLine: innermost.range.start.line,
-				endLine: innermost.range.end.line,
-				nameLine: innermost.nameLine,
-			});
-			return { name: innermost.name, ...span };
+	const candidates = flatten(symbols ?? []).filter((c) => c.range.start.line <= at && at <= c.range.end.line);
+	for (const candidate of candidates.sort(bySize)) {
+		const reported = { name: candidate.name, startLine: candidate.range.start.line, endLine: candidate.range.end.line, nameLine: candidate.nameLine };
+		const tree = matchProviderSymbol(src, reported);
+		if (DOCUMENTABLE.has(candidate.kind) || (MAYBE_FUNCTION.has(candidate.kind) && tree?.kind === 'function')) {
+			// The provider chose the symbol; the tree knows where its decorators and comments are.
+			return tree
+				? { name: candidate.name, startLine: tree.startLine, declarationLine: tree.declarationLine, endLine: tree.endLine }
+				: { name: candidate.name, startLine: reported.startLine, declarationLine: reported.nameLine ?? reported.startLine, endLine: reported.endLine };
 		}
 	}
-	// No provider, or it sees nothing documentable here: the fallback may still (a local function, say).
-	const fallback = findSymbolAt(text, line, languageId);
-	if (fallback) {
-		log.info(`Documentation target from the fallback parser: ${fallback.name} (lines ${fallback.startLine + 1}-${fallback.endLine + 1}).`);
+	// No provider, or it sees nothing documentable here: the syntax tree may still (a local function, say).
+	const symbol = findSymbolAt(src, line);
+	if (symbol) {
+		log.info(`Documentation target from the syntax tree: ${symbol.name} (lines ${symbol.startLine + 1}-${symbol.endLine + 1}).`);
 	}
-	return fallback;
+	return symbol && { name: symbol.name, startLine: symbol.startLine, declarationLine: symbol.declarationLine, endLine: symbol.endLine };
 }
 
 /** DocumentSymbol trees and flat SymbolInformation lists, as one list. */

@@ -1,6 +1,6 @@
 import * as assert from 'assert/strict';
-import { InspectorSession, MAX_ENTRIES } from '../../client/src/panel/session';
-import type { GenerationRecord, TokenStep } from '../../protocol/generation';
+import { InspectorSession, MAX_ENTRIES } from '../../../client/src/panel/session';
+import type { GenerationRecord, TokenStep } from '../../../protocol/generation';
 
 function tokenStep(text: string): TokenStep {
 	return { id: text.length, text, prob: 0.5, logprob: Math.log(0.5), entropy: 1, top: [] };

@@ -4,80 +4,11 @@
  * The model's text is data: stray comment markers it wrote are trimmed,
  * anything that could end the comment early (or start a new line of code) is
  * neutralised, and prose is re-wrapped. Where the comment goes is
- * docCommentEdit.ts. Pure (no `vscode` import).
+ * edit.ts. Pure (no `vscode` import).
  */
-import { indentWidth } from './codeScan';
+import type { DocCommentStyle } from '../../../protocol/languages';
 
-export type CommentStyle = 'jsdoc' | 'javadoc' | 'docstring' | 'rustdoc' | 'csharpxml' | 'godoc';
-
-const STYLES: Record<string, CommentStyle> = {
-	typescript: 'jsdoc',
-	typescriptreact: 'jsdoc',
-	javascript: 'jsdoc',
-	javascriptreact: 'jsdoc',
-	java: 'javadoc',
-	python: 'docstring',
-	rust: 'rustdoc',
-	csharp: 'csharpxml',
-	go: 'godoc',
-};
-
-/** The comment style for a language id, or undefined when there is none. */
-export function commentStyleFor(languageId: string): CommentStyle | undefined {
-	return STYLES[languageId];
-}
-
-const LANGUAGE_NAMES: Record<string, string> = {
-	typescript: 'TypeScript',
-	typescriptreact: 'TypeScript React',
-	javascript: 'JavaScript',
-	javascriptreact: 'JavaScript React',
-	java: 'Java',
-	python: 'Python',
-	rust: 'Rust',
-	csharp: 'C#',
-	go: 'Go',
-	c: 'C',
-	cpp: 'C++',
-	ruby: 'Ruby',
-	php: 'PHP',
-	swift: 'Swift',
-	kotlin: 'Kotlin',
-	scala: 'Scala',
-	lua: 'Lua',
-	shellscript: 'Shell Script',
-	powershell: 'PowerShell',
-	plaintext: 'Plain Text',
-	markdown: 'Markdown',
-	json: 'JSON',
-	jsonc: 'JSON with Comments',
-	yaml: 'YAML',
-	html: 'HTML',
-	css: 'CSS',
-	sql: 'SQL',
-	fsharp: 'F#',
-	vb: 'Visual Basic',
-	dart: 'Dart',
-	r: 'R',
-	perl: 'Perl',
-	haskell: 'Haskell',
-	elixir: 'Elixir',
-	clojure: 'Clojure',
-	objectivec: 'Objective-C',
-	xml: 'XML',
-	dockerfile: 'Dockerfile',
-	makefile: 'Makefile',
-};
-
-export function languageDisplayName(languageId: string): string {
-	return LANGUAGE_NAMES[languageId] ?? languageId;
-}
-
-export const SUPPORTED_LANGUAGES_TEXT = 'TypeScript, JavaScript, Python, Java, Rust, Go and C#';
-
-export function unsupportedLanguageMessage(languageId: string): string {
-	return `Glassbox can't write documentation comments for ${languageDisplayName(languageId)} files: it knows the comment style of ${SUPPORTED_LANGUAGES_TEXT}.`;
-}
+export type CommentStyle = DocCommentStyle;
 
 /** What the signature says, for parameter and return tags. */
 export interface SignatureInfo {
@@ -100,6 +31,15 @@ export interface FormatOptions {
 }
 
 export class DocFormatError extends Error {}
+
+/** Visual width of an indentation, tabs counted as `tabSize` columns. */
+export function indentWidth(indent: string, tabSize: number): number {
+	let w = 0;
+	for (const ch of indent) {
+		w = ch === '\t' ? w + tabSize - (w % tabSize) : w + 1;
+	}
+	return w;
+}
 
 /** Styles with parameter and return tags. */
 const TAGGED: ReadonlySet<CommentStyle> = new Set(['jsdoc', 'javadoc', 'csharpxml']);
