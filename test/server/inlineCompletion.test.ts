@@ -3,8 +3,13 @@
  * embedded model from models/.
  */
 import * as assert from 'assert';
-import { CancellationTokenSource, ResponseError } from 'vscode-languageserver-protocol/node';
-import { ErrorCodes } from '../../protocol/lsp';
+import {
+	CancellationTokenSource,
+	DidOpenNotebookDocumentNotification,
+	NotebookCellKind,
+	ResponseError,
+} from 'vscode-languageserver-protocol/node';
+import { ErrorCodes, LastCompletionRequest } from '../../protocol/lsp';
 import { firstItemText, ServerHarness } from '../support/serverHarness';
 
 const PY = 'file:///work/example.py';
@@ -92,6 +97,47 @@ describe('inline completion over LSP (embedded model)', function () {
 		assert.strictEqual(recent.stopReason, 'cancelled');
 		assert.strictEqual(recent.stepsAfterCancel, 0);
 		await server.setSettings({});
+	});
+
+	it('applies the per-language switch itself, for any LSP client', async () => {
+		const uri = 'file:///work/README.md';
+		await server.open(uri, 'markdown', '# Notes\n\nThe function `read_file` opens a path and ');
+		const at = { line: 2, character: 43 };
+		const before = (await server.stats()).generations;
+		assert.deepStrictEqual(await server.complete(uri, at), { items: [] }, 'markdown is off by default');
+		assert.strictEqual((await server.stats()).generations, before, 'the model did not run');
+		await server.setSettings({ completion: { languages: { '*': true, markdown: true } } });
+		await server.complete(uri, at);
+		assert.strictEqual((await server.stats()).generations, before + 1, 'the model ran once markdown is on');
+		await server.setSettings({});
+	});
+
+	it('a notebook cell\'s prompt reads the code cells around it', async () => {
+		const notebook = 'file:///work/analysis.ipynb';
+		const cell = (n: number) => `vscode-notebook-cell:/work/analysis.ipynb#cell${n}`;
+		const texts = ['import statistics\n\nreadings = [3.0, 1.5, 4.0]\n', '# Plots\n', 'spread = max(readings) - ', 'print(spread)\n'];
+		await server.connection.sendNotification(DidOpenNotebookDocumentNotification.type, {
+			notebookDocument: {
+				uri: notebook,
+				notebookType: 'jupyter-notebook',
+				version: 1,
+				cells: [
+					{ kind: NotebookCellKind.Code, document: cell(0) },
+					{ kind: NotebookCellKind.Markup, document: cell(1) },
+					{ kind: NotebookCellKind.Code, document: cell(2) },
+					{ kind: NotebookCellKind.Code, document: cell(3) },
+				],
+			},
+			cellTextDocuments: texts.map((text, n) => ({ uri: cell(n), languageId: n === 1 ? 'markdown' : 'python', version: 1, text })),
+		});
+		const list = await server.complete(cell(2), { line: 0, character: texts[2].length });
+		assert.ok(Array.isArray(list?.items));
+		const last = await server.connection.sendRequest(LastCompletionRequest);
+		assert.ok(last, 'the model ran for the cell');
+		const prompt = last.promptTokens.join('');
+		assert.ok(prompt.includes('readings = [3.0, 1.5, 4.0]'), 'the code cell above is in the prompt');
+		assert.ok(prompt.includes('print(spread)'), 'the code cell below is in the prompt');
+		assert.ok(!prompt.includes('# Plots'), 'markdown cells are not code');
 	});
 
 	describe('bad input: a clear answer, and the server keeps serving', () => {
