@@ -43,7 +43,8 @@ export class LlamaCppClient implements RemoteClient {
 		const alias = typeof props.model_alias === 'string' && props.model_alias ? props.model_alias : '';
 		const info: RemoteServerInfo = {
 			kind: 'llama.cpp',
-			model: alias || path.split(/[\\/]/).pop() || 'llama.cpp',
+			// The alias defaults to the model's path (--alias names it): the file name reads better.
+			model: (alias || path).split(/[\\/]/).pop() || 'llama.cpp',
 			logprobs: true,
 		};
 		if (typeof props.build_info === 'string') info.version = props.build_info;
@@ -162,7 +163,8 @@ export function parseChunk(conn: Connection, data: string): ParsedChunk {
 	if (json.stop !== true) return { tokens };
 	const final: ParsedChunk['final'] = { reason: json.stop_type === 'limit' ? 'length' : 'stop' };
 	if (typeof json.tokens_evaluated === 'number') final.promptTokens = json.tokens_evaluated;
-	if (typeof json.tokens_cached === 'number') final.cachedTokens = json.tokens_cached;
+	// `tokens_cached` counts the whole cache after generating; `timings.cache_n` is the prompt's reused part.
+	if (isRecord(json.timings) && typeof json.timings.cache_n === 'number') final.cachedTokens = json.timings.cache_n;
 	return { tokens, final };
 }
 

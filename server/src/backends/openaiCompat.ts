@@ -53,7 +53,7 @@ export class OpenAiCompatClient implements RemoteClient {
 			if (typeof request.prompt !== 'string') throw unsupported(conn.ctx, 'an OpenAI-compatible backend takes the prompt as text, not token ids');
 			const reply = await send(conn, 'POST', 'completions', completionsBody(request, model), signal);
 			let finish: 'stop' | 'length' | undefined;
-			let promptTokens: number | undefined;
+			const usage: { promptTokens?: number; cachedTokens?: number } = {};
 			for await (const data of sseData(conn, reply.body)) {
 				if (data.trim() === '[DONE]') {
 					finish ??= 'stop';
@@ -71,7 +71,7 @@ export class OpenAiCompatClient implements RemoteClient {
 					const message = isRecord(e) && typeof e.message === 'string' ? e.message : typeof e === 'string' ? e : JSON.stringify(e);
 					throw new BackendError('server-error', `OpenAI-compatible server at ${conn.ctx.origin} failed while generating: ${message}.`);
 				}
-				if (isRecord(json.usage) && typeof json.usage.prompt_tokens === 'number') promptTokens = json.usage.prompt_tokens;
+				if (isRecord(json.usage)) Object.assign(usage, readUsage(json.usage));
 				const choices = Array.isArray(json.choices) ? json.choices : [];
 				for (const choice of choices) {
 					if (!isRecord(choice)) throw malformed(conn.ctx, 'a choice that is not an object');
@@ -86,9 +86,18 @@ export class OpenAiCompatClient implements RemoteClient {
 			}
 			// [DONE] ends a stream; a finish_reason before the end is enough for servers that leave it out.
 			if (!finish) throw streamCut(conn.ctx);
-			end(promptTokens === undefined ? { reason: finish } : { reason: finish, promptTokens });
+			end({ reason: finish, ...usage });
 		});
 	}
+}
+
+/** OpenAI `usage`: prompt_tokens, and prompt_tokens_details.cached_tokens where the server reports its prefix cache (vLLM, llama-server). */
+function readUsage(usage: Record<string, unknown>): { promptTokens?: number; cachedTokens?: number } {
+	const out: { promptTokens?: number; cachedTokens?: number } = {};
+	if (typeof usage.prompt_tokens === 'number') out.promptTokens = usage.prompt_tokens;
+	const details = usage.prompt_tokens_details;
+	if (isRecord(details) && typeof details.cached_tokens === 'number') out.cachedTokens = details.cached_tokens;
+	return out;
 }
 
 export function completionsBody(r: RemoteRequest, model: string | undefined): Record<string, unknown> {
