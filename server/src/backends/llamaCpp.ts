@@ -11,7 +11,13 @@
  * over the raw logits (temperature 1, before top-k/top-p). With
  * `post_sampling_probs` true the fields are `prob`/`top_probs` after the
  * sampler chain instead; older builds sent `probs: [{tok_str, prob}]`. This
- * client asks for the first form and reads the second too.
+ * client asks for the first form and reads the others too.
+ *
+ * Also seen at v0.4.0: a token that ends inside a UTF-8 character is not sent
+ * until the character is complete (its probabilities are not sent at all), and
+ * output that starts with UTF-8 continuation bytes (a prompt that ends inside a
+ * character) makes the server end the stream with an error event ("does not
+ * match the expected Content-only format"), which arrives as a server-error.
  */
 import { malformed, streamCut, BackendError } from './backendError';
 import { connect, isRecord, readJson, send, sseData, type Connection } from './http';
