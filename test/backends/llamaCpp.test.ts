@@ -15,8 +15,6 @@ import { loadTokenizer } from '../model/modelHarness';
 
 const CONTROL = [4091, 4092, 4093, 4094, 4095];
 const PROMPT = 'import os\n\n\ndef read_lines(path):\n    """Return the lines of a text file."""\n    with open(path) as f:\n';
-/** The slot log line llama-server prints when a generation ends, finished or cancelled. */
-const SLOT_RELEASED = /stop processing: n_tokens = (\d+)/;
 
 function request(prompt: number[], extra: Partial<RemoteRequest> = {}): RemoteRequest {
 	return { prompt, maxTokens: 12, temperature: 0, topK: 0, topP: 1, seed: 1, topLogprobs: 5, stop: [], bannedTokens: CONTROL, ...extra };
@@ -107,8 +105,7 @@ describe('llama.cpp client against llama-server', function () {
 			})(),
 		);
 		assert.strictEqual(err.kind, 'cancelled');
-		const m = await server.waitForLog(SLOT_RELEASED, from);
-		const generated = Number(m[1]) - prompt.length;
+		const generated = (await server.generationEnd(from)).tokens - prompt.length;
 		assert.ok(generated < 1500, `the server generated ${generated} tokens`);
 		console.log(`      the server generated ${generated} tokens before it saw the cancel`);
 		assert.deepStrictEqual((await server.slots()).map((s) => s.isProcessing), [false]);
@@ -120,8 +117,7 @@ describe('llama.cpp client against llama-server', function () {
 		for await (const token of client.stream(request(prompt, { maxTokens: 1500 }), new AbortController().signal)) {
 			if (received.push(token.text) === 2) break;
 		}
-		const m = await server.waitForLog(SLOT_RELEASED, from);
-		assert.ok(Number(m[1]) - prompt.length < 1500);
+		assert.ok((await server.generationEnd(from)).tokens - prompt.length < 1500);
 		// The server answers the next request at once.
 		assert.strictEqual((await readAll(client.stream(request(prompt, { maxTokens: 3 }), new AbortController().signal))).tokens.length, 3);
 	});

@@ -160,6 +160,19 @@ export class LlamaServer {
 		return new Promise((resolve) => this.waiters.push({ pattern, from, resolve }));
 	}
 
+	/**
+	 * Resolves when the first generation the server starts after log offset `from` ends,
+	 * finished or cancelled: its task id and the tokens in its slot then (prompt plus
+	 * generated). Waits for that task's own "stop processing" line, so a line from an
+	 * earlier request printed late cannot be taken for it.
+	 */
+	async generationEnd(from: number): Promise<{ task: number; tokens: number }> {
+		const launched = await this.waitForLog(/\| task (\d+) \| processing task/, from);
+		const task = Number(launched[1]);
+		const released = await this.waitForLog(new RegExp(`\\| task ${task} \\| stop processing: n_tokens = (\\d+)`), from);
+		return { task, tokens: Number(released[1]) };
+	}
+
 	/** The last lines of the log, for failure messages. */
 	tail(lines = 30): string {
 		return this.logText.split('\n').slice(-lines).join('\n');
