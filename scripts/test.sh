@@ -1,9 +1,12 @@
 #!/bin/sh
 # Every test layer, in the order a failure is cheapest to find: type check
-# and lint, unit tests, the model's own tests, the language server over LSP
-# with the real model, the inspector page in headless Chromium, and the
-# packaged extension in a real VS Code (code-server). Prints each layer's
-# wall time at the end.
+# and lint, unit tests, the model's own tests (with its GGUF export against a
+# real llama-server), the inference-server clients against that server, the
+# language server over LSP with the real model, the inspector page in
+# headless Chromium, and the packaged extension in a real VS Code
+# (code-server). Prints each layer's wall time at the end. The llama-server
+# set-up builds llama.cpp's server once (minutes) and caches it outside the
+# clone; later runs reuse it.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/setup.sh
@@ -34,7 +37,9 @@ layer() {
 layer typecheck npm run --silent typecheck
 layer lint npm run --silent lint
 layer unit npm run --silent test:unit
+layer llama-srv sh scripts/export-gguf.sh
 layer model npm run --silent test:model
+layer backends npm run --silent test:backends
 layer server npm run --silent test:server
 layer webview npm run --silent test:webview
 layer e2e npm run --silent test:e2e

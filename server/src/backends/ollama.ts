@@ -1,0 +1,124 @@
+/**
+ * Ollama's native API (shapes from Ollama's docs/openapi.yaml and
+ * docs/api/errors.mdx as of v0.33; log probabilities since v0.12.11):
+ * GET /api/version, POST /api/show for the model's context length, and a
+ * streamed POST /api/generate with `raw: true` (Glassbox applies the FIM
+ * template, so Ollama's own template and `suffix` stay out of it). The stream
+ * is newline-delimited JSON: `{response, done: false, logprobs?: [{token,
+ * logprob, bytes, top_logprobs: [{token, logprob, bytes}]}]}` per chunk, then
+ * `{done: true, done_reason, prompt_eval_count, ...}`; an error after the
+ * stream started comes as a line `{error: "..."}`.
+ */
+import { BackendError, malformed, streamCut, unsupported } from './backendError';
+import { connect, isRecord, readJson, send, ndjsonValues, type Connection } from './http';
+import { logprobTokens, ShapeError, spellText } from './openaiLogprobs';
+import type { RemoteClient, RemoteEndpoint, RemoteRequest, RemoteServerInfo, RemoteStream, RemoteToken } from './remoteClient';
+import { TokenStream } from './tokenStream';
+
+/** The first Ollama release that returns log probabilities from /api/generate. */
+export const OLLAMA_LOGPROBS_VERSION = '0.12.11';
+/** Ollama's limit for top_logprobs. */
+const MAX_TOP_LOGPROBS = 20;
+
+export class OllamaClient implements RemoteClient {
+	readonly kind = 'ollama';
+	readonly acceptsTokenIds = false;
+	private readonly conn: Connection;
+	private readonly model: string | undefined;
+
+	constructor(endpoint: RemoteEndpoint) {
+		this.conn = connect('ollama', endpoint);
+		this.model = endpoint.model || undefined;
+	}
+
+	async info(signal: AbortSignal): Promise<RemoteServerInfo> {
+		const model = this.requireModel();
+		const version = await readJson(this.conn, await send(this.conn, 'GET', 'api/version', undefined, signal));
+		if (!isRecord(version) || typeof version.version !== 'string') throw malformed(this.conn.ctx, '/api/version has no "version"');
+		const show = await readJson(this.conn, await send(this.conn, 'POST', 'api/show', { model }, signal));
+		if (!isRecord(show)) throw malformed(this.conn.ctx, '/api/show is not an object');
+		const info: RemoteServerInfo = {
+			kind: 'ollama',
+			model,
+			version: version.version,
+			logprobs: versionAtLeast(version.version, OLLAMA_LOGPROBS_VERSION),
+		};
+		// model_info keys are prefixed by the architecture: "llama.context_length", "qwen2.context_length"...
+		const modelInfo = isRecord(show.model_info) ? show.model_info : {};
+		const arch = modelInfo['general.architecture'];
+		const context = typeof arch === 'string' ? modelInfo[`${arch}.context_length`] : undefined;
+		if (typeof context === 'number') info.contextLength = context;
+		return info;
+	}
+
+	stream(request: RemoteRequest, signal: AbortSignal): RemoteStream {
+		const conn = this.conn;
+		const requireModel = () => this.requireModel();
+		return new TokenStream(async function* (end) {
+			const model = requireModel();
+			if (typeof request.prompt !== 'string') throw unsupported(conn.ctx, 'Ollama takes the prompt as text, not token ids');
+			const reply = await send(conn, 'POST', 'api/generate', generateBody(request, model), signal);
+			for await (const line of ndjsonValues(conn, reply.body)) {
+				if (!isRecord(line)) throw malformed(conn.ctx, 'a line that is not an object');
+				if (line.error !== undefined) {
+					throw new BackendError('server-error', `Ollama server at ${conn.ctx.origin} failed while generating: ${String(line.error)}.`);
+				}
+				yield* lineTokens(conn, line);
+				if (line.done === true) {
+					const reason = line.done_reason === 'length' ? 'length' : 'stop';
+					end(typeof line.prompt_eval_count === 'number' ? { reason, promptTokens: line.prompt_eval_count } : { reason });
+					return;
+				}
+			}
+			throw streamCut(conn.ctx);
+		});
+	}
+
+	private requireModel(): string {
+		if (!this.model) throw unsupported(this.conn.ctx, 'set the model name (as `ollama list` shows it)');
+		return this.model;
+	}
+}
+
+export function generateBody(r: RemoteRequest, model: string): Record<string, unknown> {
+	const options: Record<string, unknown> = {
+		num_predict: r.maxTokens,
+		temperature: r.temperature,
+		top_k: r.topK,
+		top_p: r.topP,
+		seed: r.seed,
+		// Ollama's defaults add min-p and a repetition penalty; the caller's distribution is the model's.
+		min_p: 0,
+		repeat_penalty: 1,
+	};
+	if (r.stop.length > 0) options.stop = [...r.stop];
+	const body: Record<string, unknown> = { model, prompt: r.prompt, raw: true, stream: true, options };
+	if (r.topLogprobs > 0) {
+		body.logprobs = true;
+		body.top_logprobs = Math.min(r.topLogprobs, MAX_TOP_LOGPROBS);
+	}
+	return body;
+}
+
+/** The tokens of one stream line (Ollama's logprobs entries have the shape of OpenAI's logprobs.content[]). */
+function lineTokens(conn: Connection, line: Record<string, unknown>): RemoteToken[] {
+	const text = line.response;
+	if (typeof text !== 'string') throw malformed(conn.ctx, 'a line without "response"');
+	try {
+		return spellText(text, Array.isArray(line.logprobs) ? logprobTokens({ content: line.logprobs }) : []);
+	} catch (err) {
+		if (err instanceof ShapeError) throw malformed(conn.ctx, err.message, err);
+		throw err;
+	}
+}
+
+/** Compares dotted release numbers ("0.12.11" >= "0.12.9"); a pre-release suffix counts as that release. */
+export function versionAtLeast(version: string, minimum: string): boolean {
+	const parts = (v: string) => v.replace(/^v/, '').split(/[.-]/).slice(0, 3).map((p) => Number.parseInt(p, 10) || 0);
+	const a = parts(version);
+	const b = parts(minimum);
+	for (let i = 0; i < 3; i++) {
+		if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+	}
+	return true;
+}

@@ -1,0 +1,118 @@
+/**
+ * Any OpenAI-compatible server's legacy `/v1/completions` (vLLM, llama-server,
+ * LM Studio, TGI, Ollama's `/v1`): GET models for the model, a streamed POST
+ * completions with the FIM template already applied to `prompt`. `suffix` is
+ * never sent: vLLM drops it silently, llama.cpp rejects it, TGI answers 422.
+ * Only standard fields go out, plus `top_k` when a cut is asked for (vLLM and
+ * llama-server read it; the others ignore it).
+ */
+import { BackendError, malformed, streamCut, unsupported } from './backendError';
+import { connect, isRecord, readJson, send, sseData, type Connection } from './http';
+import { choiceTokens, ShapeError } from './openaiLogprobs';
+import type { RemoteClient, RemoteEndpoint, RemoteRequest, RemoteServerInfo, RemoteStream } from './remoteClient';
+import { TokenStream } from './tokenStream';
+
+export class OpenAiCompatClient implements RemoteClient {
+	readonly kind = 'openai';
+	readonly acceptsTokenIds = false;
+	private readonly conn: Connection;
+	private readonly model: string | undefined;
+
+	constructor(endpoint: RemoteEndpoint) {
+		// Users write the base with or without /v1 (clients document both); requests go below /v1/.
+		const url = endpoint.url.replace(/\/+$/, '');
+		this.conn = connect('openai', { ...endpoint, url: /\/v1$/.test(url) ? url : `${url}/v1` });
+		this.model = endpoint.model || undefined;
+	}
+
+	/** The configured model if the server lists it, else the server's only model. */
+	async info(signal: AbortSignal): Promise<RemoteServerInfo> {
+		const json = await readJson(this.conn, await send(this.conn, 'GET', 'models', undefined, signal));
+		if (!isRecord(json) || !Array.isArray(json.data)) throw malformed(this.conn.ctx, 'the model list has no "data"');
+		const models = json.data.filter(isRecord).filter((m) => typeof m.id === 'string');
+		const ids = models.map((m) => m.id as string);
+		const chosen = this.model ? models.find((m) => m.id === this.model) : models.length === 1 ? models[0] : undefined;
+		if (!chosen) {
+			const served = ids.length > 0 ? `it serves ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', ...' : ''}` : 'it lists no models';
+			const what = this.model ? `does not serve model "${this.model}"` : 'serves several models: set the model name';
+			throw new BackendError('not-found', `OpenAI-compatible server at ${this.conn.ctx.origin} ${what} (${served}).`);
+		}
+		const info: RemoteServerInfo = { kind: 'openai', model: chosen.id as string, logprobs: true };
+		// vLLM: max_model_len; llama-server: meta.n_ctx.
+		const meta = isRecord(chosen.meta) ? chosen.meta : {};
+		const context = typeof chosen.max_model_len === 'number' ? chosen.max_model_len : meta.n_ctx;
+		if (typeof context === 'number') info.contextLength = context;
+		if (typeof meta.n_vocab === 'number') info.vocabSize = meta.n_vocab;
+		return info;
+	}
+
+	stream(request: RemoteRequest, signal: AbortSignal): RemoteStream {
+		const conn = this.conn;
+		const model = this.model;
+		return new TokenStream(async function* (end) {
+			if (typeof request.prompt !== 'string') throw unsupported(conn.ctx, 'an OpenAI-compatible backend takes the prompt as text, not token ids');
+			const reply = await send(conn, 'POST', 'completions', completionsBody(request, model), signal);
+			let finish: 'stop' | 'length' | undefined;
+			const usage: { promptTokens?: number; cachedTokens?: number } = {};
+			for await (const data of sseData(conn, reply.body)) {
+				if (data.trim() === '[DONE]') {
+					finish ??= 'stop';
+					break;
+				}
+				let json: unknown;
+				try {
+					json = JSON.parse(data);
+				} catch (err) {
+					throw malformed(conn.ctx, 'an event that is not JSON', err);
+				}
+				if (!isRecord(json)) throw malformed(conn.ctx, 'an event that is not an object');
+				if (json.error !== undefined) {
+					const e = json.error;
+					const message = isRecord(e) && typeof e.message === 'string' ? e.message : typeof e === 'string' ? e : JSON.stringify(e);
+					throw new BackendError('server-error', `OpenAI-compatible server at ${conn.ctx.origin} failed while generating: ${message}.`);
+				}
+				if (isRecord(json.usage)) Object.assign(usage, readUsage(json.usage));
+				const choices = Array.isArray(json.choices) ? json.choices : [];
+				for (const choice of choices) {
+					if (!isRecord(choice)) throw malformed(conn.ctx, 'a choice that is not an object');
+					try {
+						yield* choiceTokens(choice);
+					} catch (err) {
+						if (err instanceof ShapeError) throw malformed(conn.ctx, err.message, err);
+						throw err;
+					}
+					if (typeof choice.finish_reason === 'string') finish = choice.finish_reason === 'length' ? 'length' : 'stop';
+				}
+			}
+			// [DONE] ends a stream; a finish_reason before the end is enough for servers that leave it out.
+			if (!finish) throw streamCut(conn.ctx);
+			end({ reason: finish, ...usage });
+		});
+	}
+}
+
+/** OpenAI `usage`: prompt_tokens, and prompt_tokens_details.cached_tokens where the server reports its prefix cache (vLLM, llama-server). */
+function readUsage(usage: Record<string, unknown>): { promptTokens?: number; cachedTokens?: number } {
+	const out: { promptTokens?: number; cachedTokens?: number } = {};
+	if (typeof usage.prompt_tokens === 'number') out.promptTokens = usage.prompt_tokens;
+	const details = usage.prompt_tokens_details;
+	if (isRecord(details) && typeof details.cached_tokens === 'number') out.cachedTokens = details.cached_tokens;
+	return out;
+}
+
+export function completionsBody(r: RemoteRequest, model: string | undefined): Record<string, unknown> {
+	const body: Record<string, unknown> = {
+		prompt: r.prompt,
+		max_tokens: r.maxTokens,
+		temperature: r.temperature,
+		top_p: r.topP,
+		seed: r.seed,
+		stream: true,
+	};
+	if (model) body.model = model;
+	if (r.topK > 0) body.top_k = r.topK;
+	if (r.topLogprobs > 0) body.logprobs = r.topLogprobs;
+	if (r.stop.length > 0) body.stop = [...r.stop];
+	if (r.bannedTokens && r.bannedTokens.length > 0) body.logit_bias = Object.fromEntries(r.bannedTokens.map((id) => [String(id), -100]));
+	return body;
+}
