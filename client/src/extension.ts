@@ -22,6 +22,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 	const config = new Config();
 	const gate = new CompletionGate(config, context.globalState);
 	server = new ServerConnection(context, gate, log);
+	const connection = server;
+	gate.useStats(() => connection.stats());
 	context.subscriptions.push(gate, server, new StatusBar(server, gate, config));
 
 	const inspector = registerInspector(context, server, log);
