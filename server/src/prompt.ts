@@ -97,60 +97,70 @@ function anchoredCuts(text: string, stepChars: number): number[] {
 	return cuts;
 }
 
-/** The tail from the first anchored cut that fits `budget`, found with a few tokenizer calls (usually two). */
-function searchCuts(text: string, budget: number, encode: Encode, stepChars: number): { ids: number[]; at: number; cut: boolean } {
-	const cuts = anchoredCuts(text, stepChars);
-	/** The first cut leaving at most `chars` characters. */
-	const cutFor = (chars: number): number => {
-		const i = cuts.findIndex((c) => text.length - c <= chars);
-		return i < 0 ? cuts.length - 1 : i;
-	};
-	let k = cutFor(budget * CHARS_PER_TOKEN_GUESS);
-	// Tails are longer in tokens the earlier they start: search between the last cut known
-	// to overflow and the first known to fit.
-	let over = -1;
-	let fit: { ids: number[]; at: number; cut: boolean } | undefined;
-	for (;;) {
-		const ids = encode(text.slice(cuts[k]));
-		if (ids.length <= budget) {
-			fit = { ids, at: cuts[k], cut: k > 0 };
-			if (k === 0 || k - 1 === over) {
-				return fit;
-			}
-			k--;
-		} else {
-			over = k;
-			if (fit) {
-				return fit;
-			}
-			if (k + 1 >= cuts.length) {
-				// The last step alone overflows (one enormous line): keep its last tokens.
-				return { ids: ids.slice(ids.length - budget), at: text.length, cut: false };
-			}
-			// Jump by this tail's own density rather than one step at a time.
-			const charsPerToken = (text.length - cuts[k]) / ids.length;
-			k = Math.max(k + 1, cutFor(budget * charsPerToken));
-		}
-	}
+/** Index of the first cut leaving at most `chars` characters of `length` (the last cut when none does). */
+function firstCutWithin(cuts: readonly number[], length: number, chars: number): number {
+	const i = cuts.findIndex((c) => length - c <= chars);
+	return i < 0 ? cuts.length - 1 : i;
 }
 
 /**
- * encodeTail's anchored mode. Steps are sized for CHARS_PER_TOKEN_GUESS; text
- * that packs far fewer characters in a token (non-Latin scripts, minified
- * code) would make a step most of the budget, so its steps shrink by its
- * density rounded to a power of two (which typing hardly ever changes).
+ * encodeTail's anchored mode. The cut points' step is `stepChars` for text of
+ * CHARS_PER_TOKEN_GUESS characters a token; denser text (a small vocabulary,
+ * non-Latin scripts, minified code) would make a step most of the budget, so
+ * the step shrinks by the text's density rounded to a power of two, which
+ * typing hardly ever changes. Usually two or three tokenizer calls: one that
+ * measures the density, one at the estimated cut, one at its neighbour.
  */
 function anchoredTail(text: string, budget: number, encode: Encode, stepChars: number): number[] {
-	const found = searchCuts(text, budget, encode, stepChars);
-	if (!found.cut) {
-		return found.ids;
+	const tails = new Map<number, number[]>();
+	const tail = (at: number): number[] => {
+		let ids = tails.get(at);
+		if (!ids) {
+			ids = encode(text.slice(at));
+			tails.set(at, ids);
+		}
+		return ids;
+	};
+	const coarse = anchoredCuts(text, stepChars);
+	const probeAt = coarse[firstCutWithin(coarse, text.length, budget * CHARS_PER_TOKEN_GUESS)];
+	const probe = tail(probeAt);
+	if (probeAt === 0 && probe.length <= budget) {
+		return probe;
 	}
-	const density = (text.length - found.at) / Math.max(1, found.ids.length);
-	const shrink = Math.max(1 / 64, 2 ** Math.round(Math.log2(density / CHARS_PER_TOKEN_GUESS)));
-	if (shrink >= 1) {
-		return found.ids;
+	const density = (text.length - probeAt) / Math.max(1, probe.length);
+	const shrink = Math.min(1, Math.max(1 / 64, 2 ** Math.round(Math.log2(density / CHARS_PER_TOKEN_GUESS))));
+	const cuts = shrink < 1 ? anchoredCuts(text, Math.max(1, Math.round(stepChars * shrink))) : coarse;
+
+	// The first cut whose tail fits, between `over` (known to overflow: tails are longer in
+	// tokens the earlier they start) and `fit` (known to fit; cuts.length: none known).
+	let over = -1;
+	let fit = cuts.length;
+	for (let i = 0; i < cuts.length; i++) {
+		if (probe.length > budget && cuts[i] <= probeAt) {
+			over = i;
+		}
+		if (probe.length <= budget && cuts[i] === probeAt) {
+			fit = i;
+		}
 	}
-	return searchCuts(text, budget, encode, Math.max(1, Math.round(stepChars * shrink))).ids;
+	let k = Math.min(Math.max(over + 1, firstCutWithin(cuts, text.length, budget * density)), fit - 1, cuts.length - 1);
+	while (fit - over > 1) {
+		const ids = tail(cuts[k]);
+		if (ids.length <= budget) {
+			fit = k;
+			k--;
+		} else {
+			over = k;
+			if (over === cuts.length - 1) {
+				// The last step alone overflows (one enormous line): keep its last tokens.
+				return ids.slice(ids.length - budget);
+			}
+			// Jump by this tail's own density rather than one step at a time.
+			const charsPerToken = (text.length - cuts[k]) / ids.length;
+			k = Math.min(fit - 1, Math.max(k + 1, firstCutWithin(cuts, text.length, budget * charsPerToken)));
+		}
+	}
+	return tail(cuts[fit]);
 }
 
 /** The first `budget` tokens of `text`, cut at a line end when text had to go. */
