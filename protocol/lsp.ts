@@ -119,7 +119,7 @@ export interface GenerationStats {
 	firstTokenMs: number;
 	/** Prompt tokens whose KV cache was taken over from an earlier generation (the pass worker's prefix reuse). */
 	promptReused: number;
-	/** Prompt tokens the model computed: promptTokens less promptReused. */
+	/** Prompt tokens the model computed: promptTokens less promptReused (0 when cancelled before the first pass). */
 	promptComputed: number;
 	/** Bytes of KV cache parked for later prompts when this one started (bounded; 0 where none are parked). */
 	parkedBytes: number;

@@ -264,7 +264,7 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 			elapsedMs,
 			firstTokenMs,
 			promptReused,
-			promptComputed: promptLength - promptReused,
+			promptComputed: modelSteps > 0 ? promptLength - promptReused : 0,
 			parkedBytes,
 		},
 	};
