@@ -161,9 +161,9 @@ async function main(): Promise<void> {
 	console.log(llama ? row('llama-server (cache)', llama) : 'llama-server (cache)   not measured: no llama-server backend yet');
 	const p50 = (samples: Sample[]) => percentile(samples.map((s) => s.ms), 50);
 	const ratio = p50(warm) / p50(cold);
-	console.log(`\nkeystroke p50 / cold p50: ${ratio.toFixed(2)}x ${ratio <= TARGET_RATIO ? `(at or below ${TARGET_RATIO}x)` : `(OVER ${TARGET_RATIO}x)`}`);
+	console.log(`\nkeystroke p50 / cold p50: ${ratio.toPrecision(2)}x ${ratio <= TARGET_RATIO ? `(at or below ${TARGET_RATIO}x)` : `(OVER ${TARGET_RATIO}x)`}`);
 	if (ran.length > 0) {
-		console.log(`model runs only, p50 / cold p50 at the same positions: ${(p50(ran) / p50(ranCold)).toFixed(2)}x`);
+		console.log(`model runs only, p50 / cold p50 at the same positions: ${(p50(ran) / p50(ranCold)).toPrecision(2)}x`);
 	}
 	if (llama) {
 		const vs = percentile(warm.map((s) => s.ms), 50) / percentile(llama.map((s) => s.ms), 50);
