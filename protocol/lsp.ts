@@ -112,6 +112,12 @@ export interface GenerationStats {
 	elapsedMs: number;
 	/** Time to the first generated token (prefill included). */
 	firstTokenMs: number;
+	/** Prompt tokens whose KV cache was taken over from an earlier generation (the pass worker's prefix reuse). */
+	promptReused: number;
+	/** Prompt tokens the model computed: promptTokens less promptReused (0 when cancelled before the first pass). */
+	promptComputed: number;
+	/** Bytes of KV cache parked for later prompts when this one started (bounded; 0 where none are parked). */
+	parkedBytes: number;
 }
 
 export interface EngineStats {

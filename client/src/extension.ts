@@ -25,6 +25,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 	const config = new Config();
 	const gate = new CompletionGate(config, context.globalState);
 	server = new ServerConnection(context, gate, config, log);
+	const connection = server;
+	gate.useStats(() => connection.stats());
 	context.subscriptions.push(gate, server, new StatusBar(server, gate, config));
 
 	// Restricted Mode: say which workspace values of the restricted settings are ignored, now and after each change.

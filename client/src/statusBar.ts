@@ -1,11 +1,12 @@
 /**
  * The status bar item: the model's state at a glance (loading, ready,
- * generating, error), whether completions are off or snoozed, and a click that
- * opens the Glassbox menu.
+ * generating, error), whether completions are off or snoozed, the last
+ * completion's timing in the tooltip, and a click that opens the Glassbox menu.
  */
 import * as vscode from 'vscode';
 import type { ModelStatus } from '../../protocol/lsp';
 import type { CompletionGate } from './completionGate';
+import { describeCompletion } from './completionTiming';
 import type { Config } from './config';
 import type { ServerConnection } from './languageClient';
 
@@ -94,6 +95,11 @@ export class StatusBar implements vscode.Disposable {
 		if (status?.state === 'ready' && status.message) {
 			md.appendMarkdown('\n\n');
 			md.appendText(status.message);
+		}
+		const last = this.gate.lastCompletion;
+		if (last && status && status.state !== 'error') {
+			md.appendMarkdown('\n\n');
+			md.appendText(describeCompletion(last));
 		}
 		if (blocked) {
 			md.appendMarkdown('\n\n');

@@ -182,6 +182,8 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 	let stopReason: StopReason = 'maxTokens';
 	let text: string | undefined;
 	let firstTokenMs = 0;
+	let promptReused = 0;
+	let parkedBytes = 0;
 	const sequence = loaded.runner.start();
 	let input = job.promptIds;
 	// Greedy choices can be guessed, so the runner may work a pass ahead (see NextGuess).
@@ -220,6 +222,10 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 			const attentionFrom = capture && from < input.length ? from : null;
 			const pass = await sequence.feed(input, attentionFrom, next);
 			modelSteps++;
+			if (i === 0) {
+				promptReused = pass.reused;
+				parkedBytes = pass.parkedBytes;
+			}
 			if (capture && attentionFrom !== null && pass.attention) {
 				capture.add(pass.attention, firstRow + attentionFrom);
 			}
@@ -306,6 +312,9 @@ export async function generate(loaded: LoadedModel, job: GenerationJob, modelSet
 			stepsAfterCancel: stepsAtCancel === null ? null : modelSteps - stepsAtCancel,
 			elapsedMs,
 			firstTokenMs,
+			promptReused,
+			promptComputed: modelSteps > 0 ? promptLength - promptReused : 0,
+			parkedBytes,
 		},
 	};
 }

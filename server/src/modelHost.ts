@@ -72,6 +72,8 @@ export class ModelHost {
 
 	/** Apply settings: (re)load when the model, device, dtype or download permission changed. */
 	configure(settings: GlassboxSettings): Promise<LoadedModel | undefined> {
+		// Parked KV caches never outlive a settings change (a new model, device or dtype also loads a new runner).
+		this.loaded?.runner.dropParked();
 		const request: LoadRequest = {
 			model: settings.model,
 			device: settings.device,

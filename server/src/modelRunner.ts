@@ -18,6 +18,12 @@ export interface PassResult {
 	logits: Float32Array;
 	/** decoder_attentions.{i} in layer order, rows from the feed's attentionFrom on; null when not asked for or not exported. */
 	attention: FloatAttention[] | null;
+	/** Leading ids of this feed whose keys and values came from a parked cache (only a sequence's first feed takes one). */
+	reused: number;
+	/** Ids of this feed the model computed: the feed's length less `reused`. */
+	computed: number;
+	/** Bytes of KV cache the runner keeps parked for later sequences, after this feed took its own (0: it parks none). */
+	parkedBytes: number;
 }
 
 export interface FloatAttention extends AttentionTensor {
@@ -28,9 +34,15 @@ export interface FloatAttention extends AttentionTensor {
 export interface PassRunner {
 	/** How many decoder_attentions.* outputs the export has (0: none). */
 	readonly attentionLayers: number;
-	/** A new sequence: the cache starts empty at position 0. */
+	/**
+	 * A new sequence. Its cache starts empty at position 0, but a runner that parks
+	 * the caches of released sequences (the pass worker) may start the first feed
+	 * from one that holds the same leading ids (PassResult.reused says how many).
+	 */
 	start(): PassSequence;
-	/** Frees the session (and its thread, if it has one). */
+	/** Forget every parked cache (the settings changed). Sequences in use keep theirs. */
+	dropParked(): void;
+	/** Frees the session (and its thread, if it has one), with every parked cache. */
 	dispose(): Promise<void>;
 }
 
@@ -66,7 +78,7 @@ export interface PassSequence {
 	 * says how the following token will likely be chosen.
 	 */
 	feed(ids: readonly number[], attentionFrom: number | null, next?: NextGuess): Promise<PassResult>;
-	/** Frees the cache; the sequence is not fed again. */
+	/** Ends the sequence; it is not fed again. Its cache is freed, or parked for a later sequence to take over. */
 	release(): void;
 }
 
@@ -175,9 +187,13 @@ export class ModelRunner implements PassRunner {
 		return this.attentionOutputs.length > 0;
 	}
 
-	start(): Sequence {
-		return new Sequence(this, emptyCache(this.session, this.cacheInputs, this.heads));
+	/** A new sequence; `from` continues a cache that holds exactly `from.ids` (the pass worker's parked caches). */
+	start(from?: { past: Record<string, Tensor>; ids: readonly number[] }): Sequence {
+		return new Sequence(this, from?.past ?? emptyCache(this.session, this.cacheInputs, this.heads), from?.ids ?? []);
 	}
+
+	/** Nothing is parked on this thread: GPU caches are not kept between sequences. */
+	dropParked(): void {}
 
 	dispose(): Promise<void> {
 		return this.disposeSession();
@@ -215,7 +231,7 @@ export class ModelRunner implements PassRunner {
 			}
 		}
 		const attention = wanted ? this.attentionOutputs.map((n) => rowsFrom(out[n], attentionFrom)) : null;
-		return { result: { logits: lastRow(out.logits), attention }, present };
+		return { result: { logits: lastRow(out.logits), attention, reused: 0, computed: ids.length, parkedBytes: 0 }, present };
 	}
 }
 
@@ -225,15 +241,26 @@ export interface Checkpoint {
 }
 
 export class Sequence implements PassSequence {
-	private position = 0;
+	private position: number;
+	/** The ids whose keys and values the cache holds, in order. */
+	private readonly fed: number[];
 
 	constructor(
 		private readonly runner: ModelRunner,
 		private past: Record<string, Tensor>,
-	) {}
+		ids: readonly number[],
+	) {
+		this.fed = [...ids];
+		this.position = ids.length;
+	}
 
 	get length(): number {
 		return this.position;
+	}
+
+	/** The ids the cache holds (what a parked cache is matched on). */
+	get ids(): readonly number[] {
+		return this.fed;
 	}
 
 	/** Runs on the calling thread, so there is nothing to gain from `next`: it is ignored. */
@@ -242,6 +269,9 @@ export class Sequence implements PassSequence {
 		this.release();
 		this.past = present;
 		this.position += ids.length;
+		for (const id of ids) {
+			this.fed.push(id);
+		}
 		return result;
 	}
 
@@ -256,6 +286,7 @@ export class Sequence implements PassSequence {
 	rewind(checkpoint: Checkpoint): void {
 		this.past = checkpoint.past;
 		this.position = checkpoint.position;
+		this.fed.length = checkpoint.position;
 	}
 
 	/** CPU tensors are garbage collected; GPU buffers must be released by hand. */

@@ -13,11 +13,20 @@
  * the main thread turns the logits into the step the user sees and checks its
  * stop rules. When the main thread's choice matches, the pass is already done
  * (or under way); when not, the cache is rewound and the right pass runs.
+ *
+ * Reusing prompts: a released sequence's cache is parked with the ids it
+ * holds (prefixCache.ts), including a token run ahead. A new sequence's first
+ * feed takes over the parked cache with the longest common prefix, cut back
+ * to it, and computes only the ids after it: the next keystroke's prompt
+ * shares all but its last few tokens with the last one. Rows of attention
+ * asked for cannot come from a cache, so reuse stops at the first such row,
+ * and at least the last id is always computed, for its logits.
  */
 import { parentPort, receiveMessageOnPort } from 'worker_threads';
 import { InferenceSession } from 'onnxruntime-node';
 import { guessNext, ModelRunner, type Checkpoint, type PassResult, type Sequence } from './modelRunner';
 import type { FeedMessage, FromPassWorker, OpenMessage, ToPassWorker } from './passWorkerProtocol';
+import { PrefixCache } from './prefixCache';
 
 const port = parentPort;
 if (!port) {
@@ -35,12 +44,18 @@ interface Ahead {
 }
 
 interface Pipeline {
-	sequence: Sequence;
+	/** Created by the first feed. */
+	sequence: Sequence | undefined;
 	ahead: Ahead | undefined;
+	/** The feed under way: a released sequence is parked only after it. */
+	busy: Promise<void>;
 }
 
 let runner: ModelRunner | undefined;
+let parked = new PrefixCache(0);
 const pipelines = new Map<number, Pipeline>();
+/** Releases parking their caches (after the pass each ran ahead), in order; a new sequence waits for them. */
+let parking: Promise<void> = Promise.resolve();
 
 function post(message: FromPassWorker, transfer: ArrayBuffer[] = []): void {
 	port!.postMessage(message, transfer);
@@ -67,6 +82,7 @@ async function open(message: OpenMessage): Promise<void> {
 			return;
 		}
 		runner = new ModelRunner(session, message.heads, () => session.release());
+		parked = new PrefixCache(message.parkBytes);
 		post({ kind: 'opened', attentionLayers: runner.attentionLayers });
 	} catch (e) {
 		post({ kind: 'openFailed', message: errorText(e) });
@@ -78,8 +94,31 @@ function owned(data: Float32Array): Float32Array {
 	return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
 }
 
+/** A sequence's first pass: from the parked cache sharing the most leading ids, or from nothing. */
+async function begin(model: ModelRunner, pipeline: Pipeline, message: FeedMessage): Promise<PassResult> {
+	await parking;
+	const { ids, attentionFrom } = message;
+	const limit = Math.min(ids.length - 1, attentionFrom ?? Number.POSITIVE_INFINITY);
+	let taken;
+	try {
+		taken = parked.take(ids, limit);
+	} catch (e) {
+		// A cache of an unexpected layout: compute everything, which is always right.
+		console.error(`A parked KV cache could not be reused: ${errorText(e)}`);
+	}
+	const reused = taken?.reused ?? 0;
+	const sequence = taken ? model.start({ past: taken.past, ids: ids.slice(0, reused) }) : model.start();
+	pipeline.sequence = sequence;
+	const result = await sequence.feed(reused > 0 ? ids.slice(reused) : ids, attentionFrom === null ? null : attentionFrom - reused);
+	return { ...result, reused };
+}
+
 /** The pass for `message`: the one run ahead when it guessed right, else a new one. */
-async function pass(pipeline: Pipeline, message: FeedMessage): Promise<PassResult> {
+async function pass(model: ModelRunner, pipeline: Pipeline, message: FeedMessage): Promise<PassResult> {
+	const sequence = pipeline.sequence;
+	if (!sequence) {
+		return begin(model, pipeline, message);
+	}
 	const ahead = pipeline.ahead;
 	pipeline.ahead = undefined;
 	if (ahead) {
@@ -87,9 +126,9 @@ async function pass(pipeline: Pipeline, message: FeedMessage): Promise<PassResul
 		if (done && message.ids.length === 1 && message.ids[0] === ahead.token && message.attentionFrom === ahead.attentionFrom) {
 			return done;
 		}
-		pipeline.sequence.rewind(ahead.checkpoint);
+		sequence.rewind(ahead.checkpoint);
 	}
-	return pipeline.sequence.feed(message.ids, message.attentionFrom);
+	return sequence.feed(message.ids, message.attentionFrom);
 }
 
 async function feed(message: FeedMessage): Promise<void> {
@@ -101,10 +140,15 @@ async function feed(message: FeedMessage): Promise<void> {
 		}
 		pipeline = pipelines.get(message.sequence);
 		if (!pipeline) {
-			pipeline = { sequence: runner.start(), ahead: undefined };
+			pipeline = { sequence: undefined, ahead: undefined, busy: Promise.resolve() };
 			pipelines.set(message.sequence, pipeline);
 		}
-		result = await pass(pipeline, message);
+		const running = pass(runner, pipeline, message);
+		pipeline.busy = running.then(
+			() => undefined,
+			() => undefined,
+		);
+		result = await running;
 	} catch (e) {
 		post({ kind: 'passFailed', request: message.request, message: errorText(e) });
 		return;
@@ -113,9 +157,9 @@ async function feed(message: FeedMessage): Promise<void> {
 	const next = message.next ? guessNext(result.logits, message.next) : undefined;
 	const logits = owned(result.logits);
 	const attention = result.attention?.map((a) => ({ data: owned(a.data), dims: [...a.dims] })) ?? null;
-	post({ kind: 'pass', request: message.request, logits, attention }, [logits.buffer as ArrayBuffer, ...(attention ?? []).map((a) => a.data.buffer as ArrayBuffer)]);
-	if (next !== undefined && message.next && pipelines.get(message.sequence) === pipeline) {
-		const { sequence } = pipeline;
+	post({ kind: 'pass', request: message.request, logits, attention, reused: result.reused, computed: result.computed, parkedBytes: parked.bytes }, [logits.buffer as ArrayBuffer, ...(attention ?? []).map((a) => a.data.buffer as ArrayBuffer)]);
+	const sequence = pipeline.sequence;
+	if (next !== undefined && message.next && sequence && pipelines.get(message.sequence) === pipeline) {
 		pipeline.ahead = {
 			token: next,
 			attentionFrom: message.next.attentionFrom,
@@ -152,11 +196,38 @@ function dispatch(message: ToPassWorker): void {
 			void feed(message);
 			break;
 		case 'release':
-			// A pass run ahead finishes on its own; nothing refers to its result after this.
-			pipelines.get(message.sequence)?.sequence.release();
-			pipelines.delete(message.sequence);
+			release(message.sequence);
+			break;
+		case 'dropParked':
+			afterParking(() => parked.clear());
 			break;
 	}
+}
+
+/**
+ * Park a released sequence's cache once its last pass (and the one run ahead of
+ * it, whose token then belongs to the parked ids) is done.
+ */
+function release(id: number): void {
+	const pipeline = pipelines.get(id);
+	pipelines.delete(id);
+	if (!pipeline) {
+		return;
+	}
+	afterParking(async () => {
+		await pipeline.busy;
+		await pipeline.ahead?.pass;
+		const sequence = pipeline.sequence;
+		if (sequence) {
+			parked.park(sequence.ids, sequence.checkpoint().past);
+			sequence.release();
+		}
+	});
+}
+
+/** Queue `step` behind the parking under way; a failed step is logged and never blocks the next sequence. */
+function afterParking(step: () => void | Promise<void>): void {
+	parking = parking.then(step).catch((e: unknown) => console.error(`Parking a KV cache failed: ${errorText(e)}`));
 }
 
 port.on('message', dispatch);

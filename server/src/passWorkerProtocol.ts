@@ -12,9 +12,14 @@ export interface OpenMessage {
 	modelPath: string;
 	/** Attention heads, for an export whose cache inputs leave the head dimension symbolic. */
 	heads: number;
+	/** Most bytes of KV cache kept parked for later sequences (prefixCache.ts). */
+	parkBytes: number;
 }
 
-/** One forward pass of a sequence (created on its first feed). Answered by `pass` or `passFailed`. */
+/**
+ * One forward pass of a sequence. The first feed creates the sequence, from a
+ * parked cache when one holds enough of its leading ids. Answered by `pass` or `passFailed`.
+ */
 export interface FeedMessage {
 	kind: 'feed';
 	request: number;
@@ -25,13 +30,18 @@ export interface FeedMessage {
 	next: NextGuess | null;
 }
 
-/** Free a sequence's cache. Not answered. */
+/** End a sequence: its cache is parked for a later sequence to take over. Not answered. */
 export interface ReleaseMessage {
 	kind: 'release';
 	sequence: number;
 }
 
-export type ToPassWorker = OpenMessage | FeedMessage | ReleaseMessage;
+/** Forget every parked cache (the settings changed). Not answered. */
+export interface DropParkedMessage {
+	kind: 'dropParked';
+}
+
+export type ToPassWorker = OpenMessage | FeedMessage | ReleaseMessage | DropParkedMessage;
 
 export interface OpenedMessage {
 	kind: 'opened';
@@ -49,6 +59,10 @@ export interface PassMessage {
 	request: number;
 	logits: Float32Array;
 	attention: { data: Float32Array; dims: number[] }[] | null;
+	/** As in PassResult: ids taken from a parked cache, ids computed, bytes still parked. */
+	reused: number;
+	computed: number;
+	parkedBytes: number;
 }
 
 export interface PassFailedMessage {

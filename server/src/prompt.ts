@@ -3,7 +3,15 @@
  * FIM tokens (prefix and suffix around the cursor within a token budget), the
  * plain prefix otherwise. Truncation prefers whole lines so the model does not
  * start from half an identifier.
+ *
+ * Completion prompts are append-only while the user types: the prefix's cut
+ * moves in large steps (encodeTail with stepChars), and the suffix depends on
+ * the text after the cursor only, so consecutive keystrokes' prompts share all
+ * but their last tokens and the pass worker reuses the KV cache of the last
+ * one (prefixCache.ts).
  */
+import { lineStartAfter } from './documentGuard';
+
 
 export interface FimTokenIds {
 	prefix: number;
@@ -38,10 +46,26 @@ type Encode = (text: string) => number[];
  */
 const CHARS_PER_TOKEN_GUESS = 4;
 
-/** The last `budget` tokens of `text`, cut at a line start when text had to go. */
-export function encodeTail(text: string, budget: number, encode: Encode): number[] {
+/** The prefix's cut moves in steps of a quarter of the budget (see encodeTail). */
+const CUT_STEPS = 4;
+
+/**
+ * The last `budget` tokens of `text`, cut at a line start when text had to go.
+ *
+ * With `stepChars` the cut is anchored, for KV-cache reuse: it is the first of
+ * the line starts taken every `stepChars` characters from the text's start
+ * (lineStartAfter) whose tail fits the budget. Text appended at the end
+ * (typing) leaves the cut where it was until the tail overflows the budget,
+ * then the cut jumps a step: the prompt's tokens stay the same but for the
+ * last ones. The tail then uses the budget less about a step's tokens, at
+ * least. Without `stepChars` the tail uses all of the budget it can.
+ */
+export function encodeTail(text: string, budget: number, encode: Encode, stepChars = 0): number[] {
 	if (budget <= 0 || text === '') {
 		return [];
+	}
+	if (stepChars > 0) {
+		return anchoredTail(text, budget, encode, Math.ceil(stepChars));
 	}
 	let chars = Math.min(text.length, budget * CHARS_PER_TOKEN_GUESS);
 	let ids = encode(text.slice(text.length - chars));
@@ -62,6 +86,81 @@ export function encodeTail(text: string, budget: number, encode: Encode): number
 	}
 	ids = encode(window.slice(cut));
 	return ids.length <= budget ? ids : ids.slice(ids.length - budget);
+}
+
+/** Cut points for encodeTail's anchored mode: a line start in each step of `stepChars` characters (or the step's start). */
+function anchoredCuts(text: string, stepChars: number): number[] {
+	const cuts: number[] = [];
+	for (let at = 0; at < text.length; at += stepChars) {
+		cuts.push(lineStartAfter(text, at, Math.min(text.length, at + stepChars)));
+	}
+	return cuts;
+}
+
+/** Index of the first cut leaving at most `chars` characters of `length` (the last cut when none does). */
+function firstCutWithin(cuts: readonly number[], length: number, chars: number): number {
+	const i = cuts.findIndex((c) => length - c <= chars);
+	return i < 0 ? cuts.length - 1 : i;
+}
+
+/**
+ * encodeTail's anchored mode. The cut points' step is `stepChars` for text of
+ * CHARS_PER_TOKEN_GUESS characters a token; denser text (a small vocabulary,
+ * non-Latin scripts, minified code) would make a step most of the budget, so
+ * the step shrinks by the text's density rounded to a power of two, which
+ * typing hardly ever changes. Usually two or three tokenizer calls: one that
+ * measures the density, one at the estimated cut, one at its neighbour.
+ */
+function anchoredTail(text: string, budget: number, encode: Encode, stepChars: number): number[] {
+	const tails = new Map<number, number[]>();
+	const tail = (at: number): number[] => {
+		let ids = tails.get(at);
+		if (!ids) {
+			ids = encode(text.slice(at));
+			tails.set(at, ids);
+		}
+		return ids;
+	};
+	const coarse = anchoredCuts(text, stepChars);
+	const probeAt = coarse[firstCutWithin(coarse, text.length, budget * CHARS_PER_TOKEN_GUESS)];
+	const probe = tail(probeAt);
+	if (probeAt === 0 && probe.length <= budget) {
+		return probe;
+	}
+	const density = (text.length - probeAt) / Math.max(1, probe.length);
+	const shrink = Math.min(1, Math.max(1 / 64, 2 ** Math.round(Math.log2(density / CHARS_PER_TOKEN_GUESS))));
+	const cuts = shrink < 1 ? anchoredCuts(text, Math.max(1, Math.round(stepChars * shrink))) : coarse;
+
+	// The first cut whose tail fits, between `over` (known to overflow: tails are longer in
+	// tokens the earlier they start) and `fit` (known to fit; cuts.length: none known).
+	let over = -1;
+	let fit = cuts.length;
+	for (let i = 0; i < cuts.length; i++) {
+		if (probe.length > budget && cuts[i] <= probeAt) {
+			over = i;
+		}
+		if (probe.length <= budget && cuts[i] === probeAt) {
+			fit = i;
+		}
+	}
+	let k = Math.min(Math.max(over + 1, firstCutWithin(cuts, text.length, budget * density)), fit - 1, cuts.length - 1);
+	while (fit - over > 1) {
+		const ids = tail(cuts[k]);
+		if (ids.length <= budget) {
+			fit = k;
+			k--;
+		} else {
+			over = k;
+			if (over === cuts.length - 1) {
+				// The last step alone overflows (one enormous line): keep its last tokens.
+				return ids.slice(ids.length - budget);
+			}
+			// Jump by this tail's own density rather than one step at a time.
+			const charsPerToken = (text.length - cuts[k]) / ids.length;
+			k = Math.min(fit - 1, Math.max(k + 1, firstCutWithin(cuts, text.length, budget * charsPerToken)));
+		}
+	}
+	return tail(cuts[fit]);
 }
 
 /** The first `budget` tokens of `text`, cut at a line end when text had to go. */
@@ -105,13 +204,19 @@ export function buildCompletionPrompt(
 	/** A model trained on short FIM examples bridges only a short suffix (registry: fimSuffixTokens). */
 	maxSuffixTokens = Number.POSITIVE_INFINITY,
 ): CompletionPrompt {
+	// The prefix's cut moves in steps of about a quarter of the budget, whatever the suffix's length,
+	// so a changed suffix does not move it too (what PSM models keep, see below).
 	if (!fim) {
-		const ids = encodeTail(prefix, budget, encode);
+		const ids = encodeTail(prefix, budget, encode, anchorStep(budget));
 		return { ids, prefixTokens: ids.length, suffixTokens: 0, fim: false, endsWithPrefix: true };
 	}
 	const room = Math.max(0, budget - 3);
 	const suffixIds = encodeHead(suffix, Math.floor(Math.min(room * SUFFIX_SHARE, maxSuffixTokens)), encode);
-	const prefixIds = encodeTail(prefix, room - suffixIds.length, encode);
+	// SPM (<pre><suf>SUFFIX<mid>PREFIX): typing appends to the prompt, so all but its last tokens
+	// are reused. PSM (<pre>PREFIX<suf>SUFFIX<mid>): typing changes the middle of the prompt, so the
+	// cache is reused up to the cursor only, the prefix (three quarters of the budget or more);
+	// the suffix and <mid> after it (up to a quarter) are computed again on every keystroke.
+	const prefixIds = encodeTail(prefix, room - suffixIds.length, encode, anchorStep(room));
 	return {
 		ids: fimIds(fim, prefixIds, suffixIds),
 		prefixTokens: prefixIds.length,
@@ -119,6 +224,11 @@ export function buildCompletionPrompt(
 		fim: true,
 		endsWithPrefix: fim.order === 'spm',
 	};
+}
+
+/** Characters per step of the prefix's anchored cut for a budget of `tokens`: about a quarter of them. */
+function anchorStep(tokens: number): number {
+	return Math.max(1, Math.ceil((tokens * CHARS_PER_TOKEN_GUESS) / CUT_STEPS));
 }
 
 /** Arrange prefix and suffix around the model's FIM tokens in its order. */

@@ -2,16 +2,26 @@
  * The main thread's side of the pass worker (passWorker.ts): a PassRunner
  * whose sequences live in a worker thread. If the worker dies, the generation
  * that was using it fails with a clear error and the next one starts a fresh
- * worker (the session is created again from the same file).
+ * worker (the session is created again from the same file), with no parked
+ * caches: they lived in the lost worker.
  */
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import type { NextGuess, PassResult, PassRunner, PassSequence } from './modelRunner';
 import type { FromPassWorker, PassMessage, ToPassWorker } from './passWorkerProtocol';
 
+/**
+ * Default bound on parked KV caches (prefixCache.ts). A 1,000-token prompt's
+ * cache is about 8 MB for the embedded model and 25 to 60 MB for 0.5B to 1.5B
+ * hub models (fp32 keys and values).
+ */
+export const DEFAULT_PARK_BYTES = 256 * 1024 * 1024;
+
 export interface WorkerRunnerOptions {
 	modelPath: string;
 	heads: number;
+	/** Most bytes of KV cache parked for reuse; DEFAULT_PARK_BYTES when absent. */
+	parkBytes?: number;
 	log(message: string): void;
 	/** The worker's script; the built server keeps it beside itself. */
 	script?: string;
@@ -74,7 +84,7 @@ class Connection {
 					fail(message.kind === 'openFailed' ? message.message : `unexpected first message from the model's worker thread: ${message.kind}`);
 				}
 			});
-			const open: ToPassWorker = { kind: 'open', modelPath: options.modelPath, heads: options.heads };
+			const open: ToPassWorker = { kind: 'open', modelPath: options.modelPath, heads: options.heads, parkBytes: options.parkBytes ?? DEFAULT_PARK_BYTES };
 			worker.postMessage(open);
 		});
 	}
@@ -139,6 +149,11 @@ export class WorkerRunner implements PassRunner {
 		return new WorkerSequence(this, this.nextSequence++);
 	}
 
+	dropParked(): void {
+		// A lost worker took its parked caches with it; a restarted one starts empty.
+		this.live.post({ kind: 'dropParked' });
+	}
+
 	/** @internal the live connection, started again after a lost one */
 	connect(): Promise<Connection> {
 		if (this.disposed) {
@@ -183,7 +198,7 @@ class WorkerSequence implements PassSequence {
 		this.connection ??= await this.runner.connect();
 		const message = await this.connection.feed(this.id, ids, attentionFrom, next);
 		this.position += ids.length;
-		return { logits: message.logits, attention: message.attention };
+		return { logits: message.logits, attention: message.attention, reused: message.reused, computed: message.computed, parkedBytes: message.parkedBytes };
 	}
 
 	release(): void {

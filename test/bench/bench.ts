@@ -7,9 +7,9 @@
  * these paired ratios is printed too: it is steadier on a machine whose speed
  * drifts. Also checks that both produce the same tokens.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import { LastCompletionRequest } from '../../protocol/lsp';
+import { percentile, sourceText } from './benchText';
 import { REPO_ROOT, ServerHarness } from '../support/serverHarness';
 import { RawDecoder } from './rawLoop';
 
@@ -18,23 +18,6 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 40);
 // The first runs in a fresh process pay for page faults on new memory (slow in VMs).
 const WARMUP = 4;
 const SETTINGS = { completion: { maxNewTokens: 32, multiline: 'always', contextTokens: 1024 } };
-
-function percentile(values: number[], p: number): number {
-	const sorted = [...values].sort((a, b) => a - b);
-	const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-	return sorted[rank];
-}
-
-/** Real code to complete: the project's own TypeScript, cut to about `tokens` tokens. */
-function sourceText(): string {
-	const dir = path.join(REPO_ROOT, 'server', 'src');
-	return fs
-		.readdirSync(dir)
-		.filter((f) => f.endsWith('.ts'))
-		.sort()
-		.map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
-		.join('\n');
-}
 
 interface Sample {
 	lspMs: number;

@@ -74,6 +74,21 @@ describe('e2e: completions and the language server (packaged extension in code-s
 		await completeAndAccept('stats.py', ['def median(values):', 'ordered = sorted('], 'completion-python');
 	});
 
+	it("the status bar's tooltip gives the last completion's tokens and times", async function () {
+		const wb = session.workbench;
+		// The client reads the server's counters shortly after each answer; hover until they are in.
+		const text = await waitFor('the tooltip to describe the last completion', 30_000, async () => {
+			await wb.statusItem().hover();
+			const hover = wb.page.locator('.monaco-hover', { hasText: 'is ready' });
+			await hover.waitFor({ timeout: 15_000 });
+			const shown = await hover.innerText();
+			await wb.page.mouse.move(700, 400);
+			return /Last\scompletion/.test(shown) ? shown.replace(/\s/g, ' ') : undefined;
+		});
+		// (The tooltip's text comes with non-breaking spaces: VS Code's appendText keeps spacing that way.)
+		assert.match(text, /Last completion: [\d,]+ prompt tokens, .*cache.*; first token in [\d,]+ ms, [\d,]+ tokens? in [\d,]+ ms/);
+	});
+
 	it('restarts the language server after it is killed, and completions work again', async function () {
 		const { server, workbench: wb } = session;
 		const before = server.languageServerPids();
