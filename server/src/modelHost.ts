@@ -107,12 +107,13 @@ export class ModelHost {
 		try {
 			const loaded = await loadModel(request, this.extensionPath, {
 				confirmDownload: (m) => this.hooks.confirmDownload(m),
-				onDownloadProgress: (progress, file) => {
+				onDownloadProgress: (progress, file, loaded, total) => {
 					// Progress arrives per network chunk; a few updates a second are plenty.
 					const now = Date.now();
 					if (now - lastProgress >= 250 || progress >= 1) {
 						lastProgress = now;
-						this.setStatus({ ...this.statusValue, state: 'downloading', progress, message: `Downloading ${file}` });
+						const mb = (n: number) => (n / 1e6).toFixed(1);
+						this.setStatus({ ...this.statusValue, state: 'downloading', progress, message: `Downloading ${file} (${mb(loaded)} of ${mb(total)} MB)` });
 					}
 				},
 				log: (m) => this.hooks.log(m),
@@ -124,7 +125,7 @@ export class ModelHost {
 			this.loaded = loaded;
 			this.loadError = undefined;
 			this.hooks.log(
-				`Loaded ${loaded.label} (${loaded.dtype}, ${loaded.device}) in ${Math.round(performance.now() - started)} ms: ` +
+				`Loaded ${loaded.label} (${loaded.dtype}: ${loaded.weights}, ${loaded.device}) in ${Math.round(performance.now() - started)} ms: ` +
 					`${loaded.layers} layers, ${loaded.heads} heads, context ${loaded.contextLength}, ` +
 					`FIM ${loaded.fim ? 'yes' : 'no'}, attention ${loaded.hasAttention ? 'yes' : 'no'}.`,
 			);
