@@ -493,8 +493,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--steps', type=int, default=500)
     ap.add_argument('--out', default=HERE)
-    ap.add_argument('--weights-from', help='take the weights from this fp32 export of an earlier build (an ONNX file whose '
-                    'initializers carry the parameter names) instead of training: re-exports without the half hour of training')
+    ap.add_argument('--weights-from', help='instead of training, take the weights from an ONNX file whose initializers carry '
+                    "the parameter names (an export of this model with constant folding off; the committed files' folded "
+                    'transposes do not): re-exports without the half hour of training on two busy cores')
     args = ap.parse_args()
     log = lambda m: print(m, flush=True)  # noqa: E731
     random.seed(SEED)
