@@ -34,8 +34,8 @@ export interface LoadRequest {
 }
 
 export interface LoaderHooks {
-	/** Ask the user before downloading `model`; false cancels the load. */
-	confirmDownload(model: string): Promise<boolean>;
+	/** Ask the user before downloading `model` from `host`; false cancels the load. */
+	confirmDownload(model: string, host: string): Promise<boolean>;
 	/** Download progress over all files: fraction 0..1, the file being fetched, bytes so far and in all. */
 	onDownloadProgress(fraction: number, file: string, loaded: number, total: number): void;
 	log(message: string): void;
@@ -161,7 +161,7 @@ async function locate(source: ModelSource, request: LoadRequest, hooks: LoaderHo
 			`${source.id} is not on this machine. Turn on glassbox.allowDownloads to download it once (from ${new URL(env.remoteHost).host}), or point glassbox.model at a local folder.`,
 		);
 	}
-	if (!(await hooks.confirmDownload(source.id))) {
+	if (!(await hooks.confirmDownload(source.id, new URL(env.remoteHost).host))) {
 		throw new ModelLoadError(`Download of ${source.id} was declined.`);
 	}
 	try {
