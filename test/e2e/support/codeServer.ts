@@ -83,7 +83,8 @@ export class CodeServer {
 		return this.child.pid ?? -1;
 	}
 
-	static async start(extraSettings: Record<string, unknown> = {}): Promise<CodeServer> {
+	/** `env`: variables added to code-server's environment, which its extension host and the language server inherit (HF_ENDPOINT). */
+	static async start(extraSettings: Record<string, unknown> = {}, env: Record<string, string> = {}): Promise<CodeServer> {
 		for (const [file, hint] of [
 			[CODE_SERVER, 'run scripts/setup-code-server.sh'],
 			[packagedVsix(), 'run `npm run package`'],
@@ -132,7 +133,7 @@ export class CodeServer {
 				workspace,
 			],
 			// Its own process group, so that stop() also ends the extension host and the language server.
-			{ detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+			{ detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
 		);
 		const collect = (d: Buffer) => output.push(d.toString());
 		child.stdout?.on('data', collect);

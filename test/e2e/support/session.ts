@@ -16,14 +16,15 @@ export interface Session {
 	file(relativePath: string): string;
 }
 
-export function useSession(label: string, settings: Record<string, unknown> = {}): Session {
+/** `env`: called when the session starts, for variables that code-server's processes get (a test server's address). */
+export function useSession(label: string, settings: Record<string, unknown> = {}, env: () => Record<string, string> = () => ({})): Session {
 	let server: CodeServer | undefined;
 	let workbench: Workbench | undefined;
 
 	before(async function () {
 		this.timeout(240_000);
 		const started = Date.now();
-		server = await CodeServer.start(settings);
+		server = await CodeServer.start(settings, env());
 		try {
 			workbench = await Workbench.open(server.url);
 			await workbench.waitForModelReady();
