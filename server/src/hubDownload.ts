@@ -5,11 +5,13 @@
  * Around it: the hub endpoint (HF_ENDPOINT, for mirrors and the tests), which
  * dtype and file name a repository has, a check for disk space and a
  * writable cache before the first byte, progress over all files, a size check
- * after each file, and a message for each way a download fails.
+ * after each file, a manifest once all are whole (downloadManifest.ts), and a
+ * message for each way a download fails.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { AutoModelForCausalLM, AutoTokenizer, env, type PreTrainedModel } from '@huggingface/transformers';
+import { recordDownload } from './downloadManifest';
 import { DTYPE_SUFFIX, OPTIONAL_FILES, REQUIRED_FILES, weightBase, weightCandidates, type ConcreteDtype } from './modelFiles';
 
 export const DEFAULT_HUB = 'https://huggingface.co/';
@@ -219,7 +221,23 @@ export async function downloadHubModel(id: string, dtype: ConcreteDtype, cacheDi
 		}
 	}
 	plan.push(weights);
-	const todo = plan.filter((p) => !fs.existsSync(path.join(folder, p.file)));
+	// Large exports keep their weights beside the graph: <file>_data, then <file>_data_1, _data_2, ...
+	for (let chunk = 0; chunk < 100; chunk++) {
+		const file = `${weights.file}_data${chunk === 0 ? '' : `_${chunk}`}`;
+		const found = await probe(id, file);
+		if (!found) {
+			break;
+		}
+		plan.push({ file, size: found.size });
+	}
+	// transformers.js takes any file already in its cache as done: one of another size is stale and goes.
+	const todo = plan.filter((p) => {
+		const at = path.join(folder, p.file);
+		if (fs.existsSync(at) && p.size !== undefined && fs.statSync(at).size !== p.size) {
+			fs.rmSync(at, { force: true });
+		}
+		return !fs.existsSync(at);
+	});
 	const total = todo.reduce((sum, p) => sum + (p.size ?? 0), 0);
 
 	const free = freeBytes(folder);
@@ -278,6 +296,11 @@ export async function downloadHubModel(id: string, dtype: ConcreteDtype, cacheDi
 	const missing = plan.filter((p) => !fs.existsSync(path.join(folder, p.file)));
 	if (missing.length > 0) {
 		throw new DownloadError(`The download of ${id} did not save ${missing.map((p) => p.file).join(', ')}. Load the model again to retry.`);
+	}
+	try {
+		recordDownload(folder, dtype, weights.file, plan.map((p) => p.file));
+	} catch (e) {
+		throw new DownloadError(storageProblem(e, id, cacheDir) ?? `Could not record the download of ${id}: ${(e as Error).message}`);
 	}
 }
 

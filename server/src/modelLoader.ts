@@ -18,7 +18,8 @@ import {
 } from '@huggingface/transformers';
 import type { Device, Dtype } from '../../protocol/settings';
 import { chooseHubDtype, configureHub, DownloadError, downloadHubModel } from './hubDownload';
-import { dtypeInFolder, findWeights, missingModelFiles, weightBase, weightsInFolder, type ConcreteDtype } from './modelFiles';
+import { completeDownload, downloadedDtype } from './downloadManifest';
+import { dtypeInFolder, findWeights, missingModelFiles, weightBase, type ConcreteDtype } from './modelFiles';
 import { familyFor, resolveModelSource, type FamilySpec, type ModelSource, type ModelSpec } from './modelRegistry';
 import { ModelRunner, type PassRunner } from './modelRunner';
 import { WorkerRunner } from './workerRunner';
@@ -150,11 +151,13 @@ async function locate(source: ModelSource, request: LoadRequest, hooks: LoaderHo
 	// transformers.js keeps hub files at <cacheDir>/<id>/<file>.
 	const cacheDir = env.cacheDir ?? '';
 	const folder = path.join(cacheDir, source.id);
-	// Offline, an `auto` dtype for an unknown model is whatever was downloaded before.
-	let dtype = chosen ?? weightsInFolder(folder);
-	if (dtype && missingModelFiles(folder, dtype).length === 0) {
+	// Offline, an `auto` dtype for an unknown model is whatever was downloaded before. Only a
+	// download that finished counts: its manifest lists every file with its size.
+	let dtype = chosen ?? downloadedDtype(folder);
+	const done = dtype && completeDownload(folder, dtype);
+	if (dtype && done) {
 		readConfig(folder);
-		return { folder, dtype, weights: findWeights(folder, dtype)! };
+		return { folder, dtype, weights: done };
 	}
 	if (!request.allowDownloads) {
 		throw new ModelLoadError(

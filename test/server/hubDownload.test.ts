@@ -113,6 +113,7 @@ describe('hub downloads over HTTP (local hub, tiny Qwen2 test model)', function 
 				break;
 			}
 		}
+		hub.clearFaults();
 		hub.release();
 		const status = await s.waitForState(['ready', 'error'], seen);
 		assert.strictEqual(status.state, 'ready', status.message);
@@ -124,7 +125,8 @@ describe('hub downloads over HTTP (local hub, tiny Qwen2 test model)', function 
 		assert.ok(downloading.every((x) => x.progress! >= 0 && x.progress! <= 1));
 		assert.strictEqual(downloading[downloading.length - 1].progress, 1);
 		assert.ok(downloading.some((x) => /^Downloading (onnx\/model_quantized\.onnx|[\w.]+\.json) \(\d+\.\d of \d+\.\d MB\)$/.test(x.message ?? '')), JSON.stringify(downloading));
-		assert.deepStrictEqual(filesUnder(cacheOf(storage)), ['config.json', 'generation_config.json', Q8, 'tokenizer.json', 'tokenizer_config.json']);
+		// The files, and the manifest that says the download finished.
+		assert.deepStrictEqual(filesUnder(cacheOf(storage)), ['.glassbox-download.json', 'config.json', 'generation_config.json', Q8, 'tokenizer.json', 'tokenizer_config.json']);
 		// The weights came the hub's way: a redirect to LFS storage, then the file.
 		const weights = hub.requestsFor(REPO).filter((r) => r.path.endsWith(Q8) && !r.range);
 		assert.deepStrictEqual(weights.map((r) => r.status), [302, 200]);
@@ -139,6 +141,17 @@ describe('hub downloads over HTTP (local hub, tiny Qwen2 test model)', function 
 		assert.strictEqual(second.dtype, 'q8');
 		assert.strictEqual(hub.requests.length, asked);
 		assert.deepStrictEqual(again.confirmations, []);
+		await again.dispose();
+		server = undefined;
+
+		// Weights damaged in the cache afterwards (a disk error, a copy cut short) are not loaded: downloaded again.
+		const weightsPath = path.join(cacheOf(storage), Q8);
+		fs.truncateSync(weightsPath, 1000);
+		const third = await start(storage);
+		const repaired = await third.waitForState(['ready', 'error']);
+		assert.strictEqual(repaired.state, 'ready', repaired.message);
+		assert.deepStrictEqual(third.confirmations, [REPO]);
+		assert.strictEqual(fs.statSync(weightsPath).size, fs.statSync(path.join(TEST_MODELS, 'tiny-qwen2', Q8)).size);
 	});
 
 	it('a connection dropped mid-file: a clear message, nothing half-written kept, and loading again works', async () => {
