@@ -9,11 +9,12 @@
  */
 import * as assert from 'assert';
 import * as path from 'path';
-import { AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transformers';
+import { AutoModelForCausalLM, AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { ResponseError } from 'vscode-languageserver-protocol/node';
 import type { SamplingOptions } from '../../protocol/generation';
 import { AttentionRequest, ErrorCodes, GenerateRequest, LastCompletionRequest, SummarizeRequest } from '../../protocol/lsp';
 import { registry } from '../../server/src/modelRegistry';
+import { ModelRunner } from '../../server/src/modelRunner';
 import { WorkerRunner } from '../../server/src/workerRunner';
 import { firstItemText, REPO_ROOT, ServerHarness } from '../support/serverHarness';
 
@@ -208,4 +209,34 @@ describe('KV cache on the hub-layout model (position_ids, grouped-query attentio
 			}
 		});
 	}
+
+	it("transformers.js' own session (the path GPU devices take) opens the merged layout; the runner on it matches the worker", async () => {
+		const prompt = [5, 80, 300, 12, 7, 640];
+		const model = await AutoModelForCausalLM.from_pretrained(path.join(TEST_MODELS, 'tiny-qwen2-merged'), {
+			device: 'cpu',
+			dtype: 'fp32',
+			model_file_name: 'decoder_model_merged',
+		});
+		const session = (model as unknown as { sessions: Record<string, ConstructorParameters<typeof ModelRunner>[0]> }).sessions.model;
+		const inThread = new ModelRunner(session, KV_HEADS, async () => {
+			await model.dispose();
+		});
+		const worker = await WorkerRunner.open({ modelPath: path.join(TINY, 'onnx', 'model.onnx'), heads: KV_HEADS, log: () => undefined, script: SCRIPT });
+		try {
+			const a = inThread.start();
+			const b = worker.start();
+			let ids = prompt;
+			for (let step = 0; step < 4; step++) {
+				const x = (await a.feed(ids, null)).logits;
+				const y = (await b.feed(ids, null)).logits;
+				let diff = 0;
+				x.forEach((v, i) => (diff = Math.max(diff, Math.abs(v - y[i]))));
+				assert.ok(diff < 1e-3, `step ${step}: logits differ by ${diff}`);
+				ids = [argmax(x)];
+			}
+		} finally {
+			await worker.dispose();
+			await inThread.dispose();
+		}
+	});
 });
