@@ -91,7 +91,8 @@ export class StatusBar implements vscode.Disposable {
 					`fill-in-the-middle ${status.fim ? 'yes' : 'no'} · attention ${status.hasAttention ? 'yes' : 'no'}`,
 			);
 		}
-		if (status?.state === 'ready' && status.message) {
+		// Ready: a device fallback; downloading: the file and megabytes so far.
+		if ((status?.state === 'ready' || status?.state === 'downloading') && status.message) {
 			md.appendMarkdown('\n\n');
 			md.appendText(status.message);
 		}

@@ -42,11 +42,12 @@ describe('e2e: a hub model from the model menu (local hub, packaged extension in
 		assert.match(question, new RegExp(`Download ${REPO} from 127\\.0\\.0\\.1:\\d+\\?`));
 
 		await hub.whenHeld();
-		const downloading = await waitFor('the status bar to show the download', 30_000, async () => {
-			const label = await wb.statusLabel();
-			return /^Glassbox: Downloading glassbox-test\/tiny-qwen2: \d+%$/.test(label) ? label : false;
+		// The JSON files are done and half the weights: the status settles there while the hub holds the rest.
+		const downloading = await waitFor('the status bar to show the download held halfway', 30_000, async () => {
+			const percent = /^Glassbox: Downloading glassbox-test\/tiny-qwen2: (\d+)%$/.exec(await wb.statusLabel())?.[1];
+			return percent !== undefined && Number(percent) >= 50 ? Number(percent) : false;
 		});
-		assert.ok(!/: 100%$/.test(downloading), `the weights are held halfway: ${downloading}`);
+		assert.ok(downloading < 100, `the weights are held halfway: ${downloading}%`);
 		assert.strictEqual(await wb.statusItem().locator('.codicon-cloud-download').count(), 1);
 		await wb.screenshot('hub-download');
 		hub.release();
