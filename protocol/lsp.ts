@@ -133,6 +133,8 @@ export const EngineStatsRequest = new RequestType0<EngineStats, void>('glassbox/
 /** Server → client: ask the user before downloading a hub model. */
 export interface ConfirmDownloadParams {
 	model: string;
+	/** The host it comes from: huggingface.co, or the mirror HF_ENDPOINT names. */
+	host?: string;
 }
 export const ConfirmDownloadRequest = new RequestType<ConfirmDownloadParams, boolean, void>('glassbox/confirmDownload');
 

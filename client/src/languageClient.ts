@@ -132,10 +132,10 @@ export class ServerConnection implements GenerationBackend, vscode.Disposable {
 				this.statusValue = status;
 				this.statusEmitter.fire(status);
 			}),
-			client.onRequest(ConfirmDownloadRequest, async ({ model }) => {
+			client.onRequest(ConfirmDownloadRequest, async ({ model, host }) => {
 				const download = 'Download';
 				const answer = await vscode.window.showWarningMessage(
-					`Download ${model} from huggingface.co? It can be hundreds of megabytes; it is stored in the extension's storage and used offline afterwards.`,
+					`Download ${model} from ${host ?? 'huggingface.co'}? It can be hundreds of megabytes; it is stored in the extension's storage and used offline afterwards.`,
 					{ modal: true },
 					download,
 				);

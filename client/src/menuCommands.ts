@@ -20,6 +20,15 @@ const knownModels = (registryJson as unknown as { models: RegistryModel[] }).mod
 
 type MenuItem = vscode.QuickPickItem & { run?: () => unknown };
 
+/** Where downloads come from: the language server inherits this process's HF_ENDPOINT (a hub mirror). */
+function hubHost(): string {
+	try {
+		return process.env.HF_ENDPOINT ? new URL(process.env.HF_ENDPOINT).host : 'huggingface.co';
+	} catch {
+		return 'huggingface.co';
+	}
+}
+
 type MenuCommandId =
 	| 'glassbox.showMenu'
 	| 'glassbox.toggleCompletions'
@@ -46,13 +55,16 @@ export function menuCommandHandlers(server: ServerConnection, gate: CompletionGa
 
 	const selectModel = async () => {
 		const current = config.settings.model;
-		const items: (vscode.QuickPickItem & { value?: string; folder?: boolean })[] = knownModels.map((m) => ({
+		const items: (vscode.QuickPickItem & { value?: string; folder?: boolean; hub?: boolean })[] = knownModels.map((m) => ({
 			label: `${m.id === current ? '$(check) ' : ''}${m.label}`,
 			description: m.id === EMBEDDED_MODEL ? 'offline' : m.id,
 			detail: m.description,
 			value: m.id,
 		}));
-		items.push({ label: '$(folder) Local model folder…', detail: 'A folder in the transformers.js layout (config.json, tokenizer files, onnx/model.onnx).', folder: true });
+		items.push(
+			{ label: '$(cloud-download) Hugging Face Model…', detail: 'Any hub repository with ONNX weights for transformers.js, by its id (owner/name).', hub: true },
+			{ label: '$(folder) Local model folder…', detail: 'A folder in the transformers.js layout (config.json, tokenizer files, onnx/model.onnx).', folder: true },
+		);
 		const pick = await vscode.window.showQuickPick(items, { title: 'Glassbox: Choose Model', placeHolder: `Current: ${current}` });
 		if (!pick) {
 			return;
@@ -61,6 +73,14 @@ export function menuCommandHandlers(server: ServerConnection, gate: CompletionGa
 		if (pick.folder) {
 			const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use This Model' });
 			value = folder?.[0]?.fsPath;
+		} else if (pick.hub) {
+			value = (
+				await vscode.window.showInputBox({
+					title: 'Glassbox: Hugging Face Model',
+					prompt: 'The repository id, such as onnx-community/Qwen2.5-Coder-0.5B-Instruct',
+					validateInput: (v) => (/^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(v.trim()) ? undefined : 'An id looks like owner/name.'),
+				})
+			)?.trim();
 		}
 		if (!value) {
 			return;
@@ -68,7 +88,7 @@ export function menuCommandHandlers(server: ServerConnection, gate: CompletionGa
 		if (value !== EMBEDDED_MODEL && !pick.folder && !config.settings.allowDownloads) {
 			const allow = 'Allow Download';
 			const answer = await vscode.window.showWarningMessage(
-				`${value} is downloaded from huggingface.co the first time it is used (you are asked again before it starts). Nothing else leaves your machine.`,
+				`${value} is downloaded from ${hubHost()} the first time it is used (you are asked again before it starts). Nothing else leaves your machine.`,
 				{ modal: true },
 				allow,
 			);

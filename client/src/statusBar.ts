@@ -92,7 +92,8 @@ export class StatusBar implements vscode.Disposable {
 					`fill-in-the-middle ${status.fim ? 'yes' : 'no'} · attention ${status.hasAttention ? 'yes' : 'no'}`,
 			);
 		}
-		if (status?.state === 'ready' && status.message) {
+		// Ready: a device fallback; downloading: the file and megabytes so far.
+		if ((status?.state === 'ready' || status?.state === 'downloading') && status.message) {
 			md.appendMarkdown('\n\n');
 			md.appendText(status.message);
 		}
@@ -121,8 +122,12 @@ export class StatusBar implements vscode.Disposable {
 		this.lastErrorShown = status.message;
 		const choose = 'Choose Model…';
 		const log = 'Show Log';
-		void vscode.window.showErrorMessage(`Glassbox: ${status.message ?? 'the model could not be loaded.'}`, choose, log).then((answer) => {
-			if (answer === choose) {
+		// A failed download or load is tried again by a fresh server (it keeps the files that are complete).
+		const retry = 'Retry';
+		void vscode.window.showErrorMessage(`Glassbox: ${status.message ?? 'the model could not be loaded.'}`, retry, choose, log).then((answer) => {
+			if (answer === retry) {
+				void vscode.commands.executeCommand('glassbox.restartServer');
+			} else if (answer === choose) {
 				void vscode.commands.executeCommand('glassbox.selectModel');
 			} else if (answer === log) {
 				this.server.log.show();

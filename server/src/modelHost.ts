@@ -17,7 +17,7 @@ import { Scheduler, type Priority } from './scheduler';
 
 export interface HostHooks {
 	notifyStatus(status: ModelStatus): void;
-	confirmDownload(model: string): Promise<boolean>;
+	confirmDownload(model: string, host: string): Promise<boolean>;
 	log(message: string): void;
 	error(message: string): void;
 	/** The test hooks' step gate (testHooks.ts); absent outside tests. */
@@ -27,6 +27,9 @@ export interface HostHooks {
 function sameRequest(a: LoadRequest | undefined, b: LoadRequest): boolean {
 	return !!a && a.model === b.model && a.device === b.device && a.dtype === b.dtype && a.allowDownloads === b.allowDownloads;
 }
+
+/** Least time between two download progress statuses. */
+const PROGRESS_INTERVAL_MS = 250;
 
 /** How long a generation runs before the status says so. */
 const GENERATING_NOTICE_MS = 200;
@@ -103,6 +106,17 @@ export class ModelHost {
 		this.setStatus({ state: 'loading', model: request.model, label: request.model, device: request.device, dtype: request.dtype, hasAttention: false, fim: false, contextLength: 0 });
 		const started = performance.now();
 		let lastProgress = 0;
+		let latest: ModelStatus | undefined;
+		let progressTimer: NodeJS.Timeout | undefined;
+		const showProgress = () => {
+			clearTimeout(progressTimer);
+			progressTimer = undefined;
+			lastProgress = Date.now();
+			if (latest && this.request === request && this.statusValue.state !== 'error' && this.statusValue.state !== 'ready') {
+				this.setStatus(latest);
+			}
+			latest = undefined;
+		};
 		try {
 			await previous?.runner.dispose();
 		} catch (e) {
@@ -110,17 +124,22 @@ export class ModelHost {
 		}
 		try {
 			const loaded = await loadModel(request, this.extensionPath, {
-				confirmDownload: (m) => this.hooks.confirmDownload(m),
-				onDownloadProgress: (progress, file) => {
-					// Progress arrives per network chunk; a few updates a second are plenty.
-					const now = Date.now();
-					if (now - lastProgress >= 250 || progress >= 1) {
-						lastProgress = now;
-						this.setStatus({ ...this.statusValue, state: 'downloading', progress, message: `Downloading ${file}` });
+				confirmDownload: (m, host) => this.hooks.confirmDownload(m, host),
+				onDownloadProgress: (progress, file, loaded, total) => {
+					// Progress arrives per network chunk; a few updates a second are plenty. The latest one
+					// is still shown when the chunks stop (a stalled connection must not show an old figure).
+					const mb = (n: number) => (n / 1e6).toFixed(1);
+					latest = { ...this.statusValue, state: 'downloading', progress, message: `Downloading ${file} (${mb(loaded)} of ${mb(total)} MB)` };
+					const wait = PROGRESS_INTERVAL_MS - (Date.now() - lastProgress);
+					if (wait <= 0 || progress >= 1) {
+						showProgress();
+					} else {
+						progressTimer ??= setTimeout(showProgress, wait);
 					}
 				},
 				log: (m) => this.hooks.log(m),
 			});
+			clearTimeout(progressTimer);
 			if (this.request !== request) {
 				await loaded.runner.dispose();
 				return undefined; // superseded by a newer setting
@@ -128,13 +147,14 @@ export class ModelHost {
 			this.loaded = loaded;
 			this.loadError = undefined;
 			this.hooks.log(
-				`Loaded ${loaded.label} (${loaded.dtype}, ${loaded.device}) in ${Math.round(performance.now() - started)} ms: ` +
+				`Loaded ${loaded.label} (${loaded.dtype}: ${loaded.weights}, ${loaded.device}) in ${Math.round(performance.now() - started)} ms: ` +
 					`${loaded.layers} layers, ${loaded.heads} heads, context ${loaded.contextLength}, ` +
 					`FIM ${loaded.fim ? 'yes' : 'no'}, attention ${loaded.hasAttention ? 'yes' : 'no'}.`,
 			);
 			this.setStatus(this.readyStatus(loaded));
 			return loaded;
 		} catch (e) {
+			clearTimeout(progressTimer);
 			if (this.request !== request) {
 				return undefined;
 			}

@@ -1,8 +1,10 @@
 /**
  * Loading a model with transformers.js: resolve the setting to a folder or a
- * hub id, check a folder before handing it over (so a missing or corrupt
- * model gives a message that names the problem), ask before any download,
- * and fall back to the CPU when the chosen device is not there.
+ * hub id, choose the dtype, check a folder before handing it over (so a
+ * missing or corrupt model gives a message that names the problem), ask
+ * before any download (hubDownload.ts), fall back to the CPU when the chosen
+ * device is not there, and check that the outputs mean something
+ * (sanityCheck.ts) before the model is used.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -15,11 +17,15 @@ import {
 	type PreTrainedTokenizer,
 } from '@huggingface/transformers';
 import type { Device, Dtype } from '../../protocol/settings';
+import { chooseHubDtype, configureHub, DownloadError, downloadHubModel } from './hubDownload';
+import { completeDownload, downloadedDtype } from './downloadManifest';
+import { dtypeInFolder, findWeights, missingModelFiles, weightBase, type ConcreteDtype } from './modelFiles';
 import { familyFor, resolveModelSource, type FamilySpec, type ModelSource, type ModelSpec } from './modelRegistry';
 import { ModelRunner, type PassRunner } from './modelRunner';
 import { WorkerRunner } from './workerRunner';
 import { TokenCodec } from './tokenCodec';
 import type { FimTokenIds } from './prompt';
+import { judgeLogits, SANITY_PROMPT } from './sanityCheck';
 
 export interface LoadRequest {
 	model: string;
@@ -29,9 +35,10 @@ export interface LoadRequest {
 }
 
 export interface LoaderHooks {
-	/** Ask the user before downloading `model`; false cancels the load. */
-	confirmDownload(model: string): Promise<boolean>;
-	onDownloadProgress(fraction: number, file: string): void;
+	/** Ask the user before downloading `model` from `host`; false cancels the load. */
+	confirmDownload(model: string, host: string): Promise<boolean>;
+	/** Download progress over all files: fraction 0..1, the file being fetched, bytes so far and in all. */
+	onDownloadProgress(fraction: number, file: string, loaded: number, total: number): void;
 	log(message: string): void;
 }
 
@@ -55,6 +62,8 @@ export interface LoadedModel {
 	contextLength: number;
 	device: Device;
 	dtype: string;
+	/** The weights file loaded, relative to the model folder (e.g. onnx/model_quantized.onnx). */
+	weights: string;
 	/** Set when the model runs elsewhere than asked (device fallback). */
 	notice: string | undefined;
 }
@@ -67,6 +76,8 @@ interface Opened {
 }
 
 const HEAD_KEYS = ['num_attention_heads', 'n_head', 'num_heads'];
+/** Heads of the KV cache: fewer than the query heads with grouped-query attention (Qwen2: 2 for 14). */
+const CACHE_HEAD_KEYS = ['num_key_value_heads', ...HEAD_KEYS];
 
 /** Passes on transformers.js' own session, on this thread (GPU devices, whose sessions transformers.js sets up). */
 function inThreadRunner(model: PreTrainedModel, label: string): PassRunner {
@@ -76,7 +87,7 @@ function inThreadRunner(model: PreTrainedModel, label: string): PassRunner {
 		throw new ModelLoadError(`${label} is not a decoder-only model (no 'model' ONNX session).`);
 	}
 	const config = model.config as unknown as Record<string, unknown>;
-	return new ModelRunner(session, num(config, ...HEAD_KEYS) ?? 0, async () => {
+	return new ModelRunner(session, num(config, ...CACHE_HEAD_KEYS) ?? 0, async () => {
 		await model.dispose();
 	});
 }
@@ -84,28 +95,14 @@ function inThreadRunner(model: PreTrainedModel, label: string): PassRunner {
 /** An error whose message is written for the user. */
 export class ModelLoadError extends Error {}
 
-const DTYPE_SUFFIX: Record<Exclude<Dtype, 'auto'>, string> = {
-	fp32: '',
-	fp16: '_fp16',
-	q8: '_quantized',
-	q4: '_q4',
-	q4f16: '_q4f16',
-};
-
-/** transformers.js resolves every path itself; point them at our storage, never at the bundle. */
+/** transformers.js resolves every path itself; point them at our storage, never at the bundle, and at the hub (HF_ENDPOINT). */
 export function configureEnvironment(storagePath: string): void {
 	env.allowLocalModels = true;
 	env.allowRemoteModels = false;
 	env.localModelPath = path.join(storagePath, 'local-models');
 	env.cacheDir = path.join(storagePath, 'hub-cache');
 	env.useFSCache = true;
-}
-
-/** Missing files of a model folder, for the given dtype. */
-export function missingModelFiles(folder: string, dtype: string): string[] {
-	const suffix = DTYPE_SUFFIX[dtype as Exclude<Dtype, 'auto'>] ?? '';
-	const required = ['config.json', 'tokenizer.json', 'tokenizer_config.json', `onnx/model${suffix}.onnx`];
-	return required.filter((f) => !fs.existsSync(path.join(folder, f)));
+	configureHub();
 }
 
 function readConfig(folder: string): Record<string, unknown> {
@@ -127,14 +124,72 @@ function num(config: Record<string, unknown>, ...keys: string[]): number | undef
 	return undefined;
 }
 
+/** Where the model's files are on disk, and which weights to load. */
+interface Located {
+	folder: string;
+	dtype: ConcreteDtype;
+	/** The weights file, relative to the folder (either layout's name). */
+	weights: string;
+}
+
+async function locate(source: ModelSource, request: LoadRequest, hooks: LoaderHooks): Promise<Located> {
+	const chosen = request.dtype === 'auto' ? (source.spec?.dtype as ConcreteDtype | undefined) : request.dtype;
+	if (source.kind === 'folder') {
+		if (!fs.existsSync(source.path) || !fs.statSync(source.path).isDirectory()) {
+			throw new ModelLoadError(`Model folder not found: ${source.path}. Check the glassbox.model setting.`);
+		}
+		const dtype = chosen ?? dtypeInFolder(source.path);
+		const missing = missingModelFiles(source.path, dtype);
+		if (missing.length > 0) {
+			throw new ModelLoadError(
+				`The model folder ${source.path} is incomplete: missing ${missing.join(', ')}. A model folder needs the transformers.js layout (config.json, tokenizer.json, tokenizer_config.json, onnx/model*.onnx or onnx/decoder_model_merged*.onnx).`,
+			);
+		}
+		readConfig(source.path);
+		return { folder: source.path, dtype, weights: findWeights(source.path, dtype)! };
+	}
+	// transformers.js keeps hub files at <cacheDir>/<id>/<file>.
+	const cacheDir = env.cacheDir ?? '';
+	const folder = path.join(cacheDir, source.id);
+	// Offline, an `auto` dtype for an unknown model is whatever was downloaded before. Only a
+	// download that finished counts: its manifest lists every file with its size.
+	let dtype = chosen ?? downloadedDtype(folder);
+	const done = dtype && completeDownload(folder, dtype);
+	if (dtype && done) {
+		readConfig(folder);
+		return { folder, dtype, weights: done };
+	}
+	if (!request.allowDownloads) {
+		throw new ModelLoadError(
+			`${source.id} is not on this machine. Turn on glassbox.allowDownloads to download it once (from ${new URL(env.remoteHost).host}), or point glassbox.model at a local folder.`,
+		);
+	}
+	if (!(await hooks.confirmDownload(source.id, new URL(env.remoteHost).host))) {
+		throw new ModelLoadError(`Download of ${source.id} was declined.`);
+	}
+	try {
+		dtype ??= await chooseHubDtype(source.id, hooks.log);
+		await downloadHubModel(source.id, dtype, cacheDir, {
+			onProgress: (loaded, total, file) => hooks.onDownloadProgress(total > 0 ? loaded / total : 0, file, loaded, total),
+			log: hooks.log,
+		});
+	} catch (e) {
+		throw e instanceof DownloadError ? new ModelLoadError(e.message) : e;
+	}
+	readConfig(folder);
+	return { folder, dtype, weights: findWeights(folder, dtype)! };
+}
+
 /**
  * Opens the model `request.model` names ('embedded', a folder, or a hub id,
- * downloaded once when `request.allowDownloads` and `hooks.confirmDownload`
- * agree) with its tokenizer, on `request.device`, falling back to the CPU
- * with a notice when that device fails. Throws ModelLoadError with a message
+ * downloaded once from HF_ENDPOINT or huggingface.co when
+ * `request.allowDownloads` and `hooks.confirmDownload` agree) with its
+ * tokenizer, on `request.device`, falling back to the CPU with a notice when
+ * that device fails. Throws ModelLoadError with a message
  * for the user: a setting that names nothing, a missing or incomplete folder,
  * invalid config.json, a hub model not on disk without consent, a declined
- * download, or what onnxruntime reported (first line).
+ * download or a failed one (hubDownload.ts), a model that fails the load-time
+ * check (sanityCheck.ts), or what onnxruntime reported (first line).
  */
 export async function loadModel(request: LoadRequest, extensionPath: string, hooks: LoaderHooks): Promise<LoadedModel> {
 	let source: ModelSource;
@@ -143,91 +198,40 @@ export async function loadModel(request: LoadRequest, extensionPath: string, hoo
 	} catch (e) {
 		throw new ModelLoadError((e as Error).message);
 	}
-	const dtype = request.dtype === 'auto' ? (source.spec?.dtype ?? 'fp32') : request.dtype;
 	const label = source.spec?.label ?? (source.kind === 'hub' ? source.id : path.basename(source.path));
-
-	let location: string;
-	if (source.kind === 'folder') {
-		if (!fs.existsSync(source.path) || !fs.statSync(source.path).isDirectory()) {
-			throw new ModelLoadError(`Model folder not found: ${source.path}. Check the glassbox.model setting.`);
-		}
-		const missing = missingModelFiles(source.path, dtype);
-		if (missing.length > 0) {
-			throw new ModelLoadError(
-				`The model folder ${source.path} is incomplete: missing ${missing.join(', ')}. A model folder needs the transformers.js layout (config.json, tokenizer.json, tokenizer_config.json, onnx/model*.onnx).`,
-			);
-		}
-		readConfig(source.path);
-		location = source.path;
-	} else {
-		location = source.id;
+	let located: Located;
+	try {
+		located = await locate(source, request, hooks);
+	} catch (e) {
+		throw wrap(e, label);
 	}
+	const { folder, dtype, weights } = located;
 
-	const suffix = DTYPE_SUFFIX[dtype as Exclude<Dtype, 'auto'>] ?? '';
-	const progress_callback = (p: { status?: string; progress?: number; file?: string }) => {
-		if (p.status === 'progress' && typeof p.progress === 'number') {
-			hooks.onDownloadProgress(p.progress / 100, p.file ?? '');
+	const open = async (device: Device): Promise<Opened> => {
+		const tokenizer = (await AutoTokenizer.from_pretrained(folder)) as PreTrainedTokenizer;
+		if (device === 'cpu') {
+			// On the CPU the passes run in a worker thread, on a session of its own (workerRunner.ts).
+			const config = readConfig(folder);
+			const runner = await WorkerRunner.open({
+				modelPath: path.join(folder, weights),
+				heads: num(config, ...CACHE_HEAD_KEYS) ?? 0,
+				log: (m) => hooks.log(m),
+			});
+			return { tokenizer, runner, config };
 		}
-	};
-	/** The model's files on disk: the folder, or the hub model's copy in the cache. */
-	const folder = () => (source.kind === 'folder' ? source.path : path.join(env.cacheDir ?? '', source.id));
-
-	const load = async (device: Device, remote: boolean): Promise<Opened> => {
-		env.allowRemoteModels = remote;
-		try {
-			const tokenizer = (await AutoTokenizer.from_pretrained(location, { progress_callback })) as PreTrainedTokenizer;
-			if (device === 'cpu' && !remote) {
-				// On the CPU the passes run in a worker thread, on a session of its own (workerRunner.ts).
-				const config = readConfig(folder());
-				const runner = await WorkerRunner.open({
-					modelPath: path.join(folder(), 'onnx', `model${suffix}.onnx`),
-					heads: num(config, ...HEAD_KEYS) ?? 0,
-					log: (m) => hooks.log(m),
-				});
-				return { tokenizer, runner, config };
-			}
-			const model = (await AutoModelForCausalLM.from_pretrained(location, {
-				device,
-				dtype: dtype as 'fp32',
-				progress_callback,
-			})) as PreTrainedModel;
-			if (device === 'cpu') {
-				// Just downloaded: open the cached files the way every later start will.
-				await model.dispose();
-				env.allowRemoteModels = false;
-				return await load(device, false);
-			}
-			return { tokenizer, runner: inThreadRunner(model, label), config: model.config as unknown as Record<string, unknown> };
-		} finally {
-			env.allowRemoteModels = false;
-		}
-	};
-
-	const attempt = async (device: Device) => {
-		if (source.kind === 'folder') {
-			return load(device, false);
-		}
-		// transformers.js keeps hub files at <cacheDir>/<id>/<file>.
-		if (env.cacheDir && missingModelFiles(path.join(env.cacheDir, source.id), dtype).length === 0) {
-			return load(device, false);
-		}
-		if (!request.allowDownloads) {
-			throw new ModelLoadError(
-				`${source.id} is not on this machine. Turn on glassbox.allowDownloads to download it once (from huggingface.co), or point glassbox.model at a local folder.`,
-			);
-		}
-		if (!(await hooks.confirmDownload(source.id))) {
-			throw new ModelLoadError(`Download of ${source.id} was declined.`);
-		}
-		hooks.log(`Downloading ${source.id} into ${env.cacheDir}`);
-		return load(device, true);
+		const model = (await AutoModelForCausalLM.from_pretrained(folder, {
+			device,
+			dtype,
+			model_file_name: weightBase(weights),
+		})) as PreTrainedModel;
+		return { tokenizer, runner: inThreadRunner(model, label), config: model.config as unknown as Record<string, unknown> };
 	};
 
 	let loaded: Opened;
 	let device = request.device;
 	let notice: string | undefined;
 	try {
-		loaded = await attempt(device);
+		loaded = await open(device);
 	} catch (e) {
 		if (device === 'cpu' || e instanceof ModelLoadError) {
 			throw wrap(e, label);
@@ -236,16 +240,36 @@ export async function loadModel(request: LoadRequest, extensionPath: string, hoo
 		hooks.log(notice);
 		device = 'cpu';
 		try {
-			loaded = await attempt(device);
+			loaded = await open(device);
 		} catch (e2) {
 			throw wrap(e2, label);
 		}
 	}
 	try {
-		return describe(loaded, { request, label, source, device, dtype, notice });
+		const model = describe(loaded, { request, label, source, device, dtype, weights, notice });
+		await checkOutputs(model, weights);
+		return model;
 	} catch (e) {
 		await loaded.runner.dispose();
 		throw e;
+	}
+}
+
+/** The load-time sanity check (sanityCheck.ts): one pass over a fixed prompt. */
+async function checkOutputs(model: LoadedModel, weights: string): Promise<void> {
+	const sequence = model.runner.start();
+	let logits: Float32Array;
+	try {
+		logits = (await sequence.feed([...model.startIds, ...model.codec.encode(SANITY_PROMPT)], null)).logits;
+	} finally {
+		sequence.release();
+	}
+	const verdict = judgeLogits(logits);
+	if (!verdict.ok) {
+		throw new ModelLoadError(
+			`${model.label} (${model.dtype}, ${weights}) loaded, but ${verdict.problem}: its outputs would be garbage. ` +
+				'The file or this dtype is broken: try another glassbox.dtype, or another model.',
+		);
 	}
 }
 
@@ -262,7 +286,7 @@ function wrap(e: unknown, label: string): Error {
 
 function describe(
 	{ tokenizer, runner, config }: Opened,
-	info: { request: LoadRequest; label: string; source: ModelSource; device: Device; dtype: string; notice: string | undefined },
+	info: { request: LoadRequest; label: string; source: ModelSource; device: Device; dtype: string; weights: string; notice: string | undefined },
 ): LoadedModel {
 	const codec = new TokenCodec(tokenizer);
 	const layers = num(config, 'num_hidden_layers', 'n_layer', 'num_layers') ?? runner.attentionLayers;
@@ -307,6 +331,7 @@ function describe(
 		contextLength,
 		device: info.device,
 		dtype: info.dtype,
+		weights: info.weights,
 		notice: info.notice,
 	};
 }

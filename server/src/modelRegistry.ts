@@ -46,7 +46,10 @@ export interface ModelSpec {
 	/** For the embedded model: its folder under models/. */
 	folder?: string;
 	family: string;
+	/** The weights `auto` loads: the smallest file that loads in Node on the CPU (see sizesMB). */
 	dtype: string;
+	/** Download size of each dtype's weights in MB, from the hub's file listing, where known. */
+	sizesMB?: Partial<Record<string, number>>;
 	description: string;
 }
 

@@ -85,8 +85,8 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
 
 	host = new ModelHost(extensionPath, {
 		notifyStatus: (status) => void connection.sendNotification(ModelStatusNotification, status),
-		confirmDownload: (model) =>
-			connection.sendRequest(ConfirmDownloadRequest, { model }).then(
+		confirmDownload: (model, host) =>
+			connection.sendRequest(ConfirmDownloadRequest, { model, host }).then(
 				(answer) => answer === true,
 				() => false,
 			),

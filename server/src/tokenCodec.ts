@@ -16,8 +16,25 @@ export interface ChatMessage {
 /** Leading and repeated spaces, indentation, newlines and punctuation: where decoders add or drop text. */
 const PIECES_PROBE = ' def  f(x):\n\treturn x + 1  # ok, done;\n  }\n';
 
+/**
+ * The tokenizer's added tokens. Qwen2.5's tokenizer marks its FIM and repository
+ * tokens (<|fim_prefix|>, <|file_sep|>, ...) as not special, so
+ * all_special_tokens misses them; they are control tokens all the same, and a
+ * document that contains their text must not produce them.
+ */
+function controlTokens(tokenizer: PreTrainedTokenizer): Map<string, number> {
+	const tokens = new Map<string, number>();
+	(tokenizer.all_special_tokens as string[]).forEach((t, i) => tokens.set(t, (tokenizer.all_special_ids as number[])[i]));
+	// transformers.js keeps the added tokens on its inner tokenizer only (@huggingface/tokenizers).
+	const inner = (tokenizer as unknown as { _tokenizer?: { get_added_tokens_decoder?(): Map<number, { content: string }> } })._tokenizer;
+	inner?.get_added_tokens_decoder?.().forEach((token, id) => tokens.set(token.content, id));
+	return tokens;
+}
+
 export class TokenCodec {
 	private readonly specials: string[];
+	/** Every added token (text → id): the special ones and those a tokenizer does not mark special. */
+	private readonly controlTokens: Map<string, number>;
 	private readonly specialPattern: RegExp | null;
 	private readonly textCache = new Map<number, string>();
 	/** Ordinary tokens sorted by text, then id, for token healing (built on first use). */
@@ -32,7 +49,8 @@ export class TokenCodec {
 	readonly contextFreePieces: boolean;
 
 	constructor(private readonly tokenizer: PreTrainedTokenizer) {
-		this.specials = [...new Set(tokenizer.all_special_tokens as string[])].filter((t) => t.length > 1);
+		this.controlTokens = controlTokens(tokenizer);
+		this.specials = [...this.controlTokens.keys()].filter((t) => t.length > 1);
 		this.specialPattern =
 			this.specials.length > 0
 				? new RegExp(this.specials.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g')
@@ -47,9 +65,9 @@ export class TokenCodec {
 		return pieces.every((p) => !p.includes('\uFFFD')) && pieces.join('') === text && this.decode(ids) === text;
 	}
 
-	/** Ids of the tokenizer's special tokens (control tokens like <fim_middle>). */
+	/** Ids of the tokenizer's control tokens (special and other added tokens, like <fim_middle>). */
 	get specialIds(): number[] {
-		return [...new Set(this.tokenizer.all_special_ids as number[])];
+		return [...new Set(this.controlTokens.values())];
 	}
 
 	get vocabSize(): number {
@@ -175,17 +193,35 @@ export class TokenCodec {
 		return index.sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : a.id - b.id));
 	}
 
-	/** Render a conversation with the model's chat template, ready for the assistant's turn. */
+	/**
+	 * Render a conversation with the model's chat template, ready for the assistant's turn. The
+	 * template's own text keeps its control tokens (<|im_start|>...); the messages' content is
+	 * encoded as plain text, like any document, so a selection that contains "<|im_end|>" cannot
+	 * end its turn. Each content goes through the template as a marker and is encoded in its place.
+	 */
 	chat(messages: ChatMessage[]): number[] {
-		const ids = this.tokenizer.apply_chat_template(messages, {
-			add_generation_prompt: true,
-			tokenize: true,
-			return_tensor: false,
-		}) as unknown;
-		if (!Array.isArray(ids)) {
-			throw new Error('The chat template did not return token ids.');
+		const marker = (i: number) => `\u0001GLASSBOX-CONTENT-${i}\u0001`;
+		const rendered = this.tokenizer.apply_chat_template(
+			messages.map((m, i) => ({ ...m, content: marker(i) })),
+			{ add_generation_prompt: true, tokenize: false },
+		) as unknown;
+		if (typeof rendered !== 'string') {
+			throw new Error('The chat template did not render to text.');
 		}
-		return (Array.isArray(ids[0]) ? ids[0] : ids) as number[];
+		const ids: number[] = [];
+		let last = 0;
+		const seen = new Set<number>();
+		for (const match of rendered.matchAll(/\u0001GLASSBOX-CONTENT-(\d+)\u0001/g)) {
+			const index = Number(match[1]);
+			seen.add(index);
+			ids.push(...this.encodeRaw(rendered.slice(last, match.index)), ...this.encode(messages[index].content));
+			last = (match.index ?? 0) + match[0].length;
+		}
+		if (seen.size !== messages.length) {
+			throw new Error('The chat template changed or dropped a message, so its content cannot be placed safely.');
+		}
+		ids.push(...this.encodeRaw(rendered.slice(last)));
+		return ids;
 	}
 }
 

@@ -47,6 +47,12 @@ export interface HarnessOptions {
 	/** The `glassbox` settings section the client reports (raw, as a user would write it). */
 	settings?: Record<string, unknown>;
 	extensionPath?: string;
+	/** Variables added to the server's environment (HF_ENDPOINT for the download tests). */
+	env?: Record<string, string>;
+	/** The server's storage (hub cache); kept on dispose when given. Default: a new temporary folder, removed on dispose. */
+	storagePath?: string;
+	/** The answer to the server's download confirmation (default: decline). */
+	confirmDownload?: boolean;
 }
 
 export class ServerHarness {
@@ -60,6 +66,9 @@ export class ServerHarness {
 	readonly storagePath: string;
 	/** Set when the server process ended. */
 	exited = false;
+	/** Models the server asked to download. */
+	readonly confirmations: string[] = [];
+	private ownsStorage = true;
 
 	private constructor(
 		readonly child: ChildProcessWithoutNullStreams,
@@ -75,10 +84,14 @@ export class ServerHarness {
 		if (!fs.existsSync(SERVER_BUNDLE)) {
 			throw new Error(`${SERVER_BUNDLE} is missing: run \`node esbuild.js\` first.`);
 		}
-		const storagePath = fs.mkdtempSync(path.join(os.tmpdir(), 'glassbox-test-'));
-		const child = spawn(process.execPath, [...(process.env.GLASSBOX_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), SERVER_BUNDLE, '--stdio'], { stdio: 'pipe' });
+		const storagePath = options.storagePath ?? fs.mkdtempSync(path.join(os.tmpdir(), 'glassbox-test-'));
+		const child = spawn(process.execPath, [...(process.env.GLASSBOX_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), SERVER_BUNDLE, '--stdio'], {
+			stdio: 'pipe',
+			env: { ...process.env, ...options.env },
+		});
 		const connection = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
 		const harness = new ServerHarness(child, connection, options.settings ?? {}, storagePath);
+		harness.ownsStorage = options.storagePath === undefined;
 		child.stderr.on('data', (d: Buffer) => harness.logs.push(d.toString()));
 		child.on('exit', (code, signal) => {
 			harness.exited = true;
@@ -90,7 +103,10 @@ export class ServerHarness {
 			return params.items.map((item) => (item.section === 'glassbox' ? harness.settings : null));
 		});
 		connection.onRequest(RegistrationRequest.type, () => undefined);
-		connection.onRequest(ConfirmDownloadRequest, () => false);
+		connection.onRequest(ConfirmDownloadRequest, (params) => {
+			harness.confirmations.push(params.model);
+			return options.confirmDownload === true;
+		});
 		connection.onNotification(LogMessageNotification.type, (m) => {
 			harness.logs.push(m.message);
 		});
@@ -269,7 +285,9 @@ export class ServerHarness {
 		}
 		this.connection.dispose();
 		this.child.kill();
-		fs.rmSync(this.storagePath, { recursive: true, force: true });
+		if (this.ownsStorage) {
+			fs.rmSync(this.storagePath, { recursive: true, force: true });
+		}
 	}
 }
 

@@ -73,6 +73,8 @@ export interface StartOptions {
 	workspaceTrust?: boolean;
 	/** Changes the fresh copy of the fixture workspace before code-server opens it. */
 	prepareWorkspace?: (workspace: string) => void;
+	/** Variables added to code-server's environment, which its extension host and the language server inherit (HF_ENDPOINT). */
+	env?: Record<string, string>;
 }
 
 export class CodeServer {
@@ -145,7 +147,7 @@ export class CodeServer {
 				workspace,
 			],
 			// Its own process group, so that stop() also ends the extension host and the language server.
-			{ detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+			{ detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
 		);
 		const collect = (d: Buffer) => output.push(d.toString());
 		child.stdout?.on('data', collect);

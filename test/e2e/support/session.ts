@@ -16,9 +16,11 @@ export interface Session {
 	file(relativePath: string): string;
 }
 
-export interface SessionOptions extends StartOptions {
+export interface SessionOptions extends Omit<StartOptions, 'env'> {
 	/** Runs once the workbench is open, before waiting for the model (a dialog to answer, say). */
 	onOpen?: (workbench: Workbench) => Promise<void>;
+	/** Called when the session starts, for variables that code-server's processes get (a test server's address). */
+	env?: () => Record<string, string>;
 }
 
 export function useSession(label: string, settings: Record<string, unknown> = {}, options: SessionOptions = {}): Session {
@@ -28,7 +30,7 @@ export function useSession(label: string, settings: Record<string, unknown> = {}
 	before(async function () {
 		this.timeout(240_000);
 		const started = Date.now();
-		server = await CodeServer.start(settings, options);
+		server = await CodeServer.start(settings, { ...options, env: options.env?.() });
 		try {
 			workbench = await Workbench.open(server.url);
 			await options.onOpen?.(workbench);

@@ -176,6 +176,41 @@ export class Workbench {
 		}
 	}
 
+	/** Clicks the row of the open quick pick whose label contains `label` (codicons aside). */
+	async pickQuickItem(label: string): Promise<void> {
+		const row = await waitFor(`"${label}" in the quick pick`, 15_000, async () => {
+			const rows = this.page.locator(`${QUICK_INPUT} .monaco-list-row`);
+			for (let i = 0; i < (await rows.count()); i++) {
+				const text = (await rows.nth(i).getAttribute('aria-label').catch(() => null)) ?? '';
+				if (text.includes(label)) {
+					return rows.nth(i);
+				}
+			}
+			return false;
+		});
+		await row.click();
+	}
+
+	/** Types into the open quick input (an input box) and presses Enter. */
+	async answerInput(text: string): Promise<void> {
+		const input = this.page.locator(`${QUICK_INPUT} input`);
+		await input.waitFor({ state: 'visible', timeout: 15_000 });
+		await input.fill(text);
+		await input.press('Enter');
+	}
+
+	/** Clicks a button of the modal dialog (showWarningMessage with modal: true), once it is shown; returns the dialog's text. */
+	async clickDialogButton(label: string, timeoutMs = 30_000): Promise<string> {
+		// A dialog that was just closed can still be in the DOM: only the visible one counts.
+		const dialog = this.page.locator('.monaco-dialog-box').filter({ visible: true });
+		const button = dialog.locator('.dialog-buttons .monaco-button', { hasText: label }).first();
+		await button.waitFor({ state: 'visible', timeout: timeoutMs });
+		const message = (await dialog.first().innerText()).trim();
+		await button.click();
+		await button.waitFor({ state: 'hidden', timeout: 15_000 });
+		return message;
+	}
+
 	// ---- The editor ----------------------------------------------------------
 
 	/** Types into the focused editor, key by key, as a person would (auto-indent applies). */
