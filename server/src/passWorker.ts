@@ -201,7 +201,26 @@ function dispatch(message: ToPassWorker): void {
 		case 'dropParked':
 			afterParking(() => parked.clear());
 			break;
+		case 'close':
+			void close();
+			break;
 	}
+}
+
+/** Wait for every pass under way (feeds, passes run ahead, parking), then free the session. */
+async function close(): Promise<void> {
+	const model = runner;
+	runner = undefined; // feeds from now on fail clearly
+	await Promise.all([...pipelines.values()].flatMap((p) => [p.busy, p.ahead?.pass]));
+	pipelines.clear();
+	await parking;
+	parked.clear();
+	try {
+		await model?.dispose();
+	} catch (e) {
+		console.error(`Freeing the model session failed: ${errorText(e)}`);
+	}
+	post({ kind: 'closed' });
 }
 
 /**

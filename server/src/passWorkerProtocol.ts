@@ -41,7 +41,16 @@ export interface DropParkedMessage {
 	kind: 'dropParked';
 }
 
-export type ToPassWorker = OpenMessage | FeedMessage | ReleaseMessage | DropParkedMessage;
+/**
+ * Finish the passes under way, free the session and answer `closed`, so the
+ * thread can be ended without pulling a session out from under a running
+ * pass (onnxruntime then aborts the whole process).
+ */
+export interface CloseMessage {
+	kind: 'close';
+}
+
+export type ToPassWorker = OpenMessage | FeedMessage | ReleaseMessage | DropParkedMessage | CloseMessage;
 
 export interface OpenedMessage {
 	kind: 'opened';
@@ -71,4 +80,8 @@ export interface PassFailedMessage {
 	message: string;
 }
 
-export type FromPassWorker = OpenedMessage | OpenFailedMessage | PassMessage | PassFailedMessage;
+export interface ClosedMessage {
+	kind: 'closed';
+}
+
+export type FromPassWorker = OpenedMessage | OpenFailedMessage | PassMessage | PassFailedMessage | ClosedMessage;

@@ -27,6 +27,9 @@ export interface WorkerRunnerOptions {
 	script?: string;
 }
 
+/** How long a closing worker may take to finish its passes (a 1,000-token prompt's pass takes well under this). */
+const CLOSE_WAIT_MS = 10_000;
+
 interface Pending {
 	resolve(message: PassMessage): void;
 	reject(error: Error): void;
@@ -106,9 +109,29 @@ class Connection {
 		}
 	}
 
-	close(): Promise<void> {
+	/**
+	 * End the thread once the worker has finished its passes and freed the session
+	 * (CloseMessage); a worker that does not answer within CLOSE_WAIT_MS is ended anyway.
+	 */
+	async close(): Promise<void> {
+		const alive = !this.lost;
 		this.lose('the model was unloaded', true);
-		return this.worker.terminate().then(() => undefined);
+		if (alive) {
+			await new Promise<void>((resolve) => {
+				const done = () => {
+					clearTimeout(timer);
+					this.worker.off('message', onMessage);
+					this.worker.off('exit', done);
+					resolve();
+				};
+				const onMessage = (message: FromPassWorker) => message.kind === 'closed' && done();
+				const timer = setTimeout(done, CLOSE_WAIT_MS);
+				this.worker.on('message', onMessage);
+				this.worker.on('exit', done);
+				this.worker.postMessage({ kind: 'close' } satisfies ToPassWorker);
+			});
+		}
+		await this.worker.terminate();
 	}
 
 	private lose(why: string, asked = false): void {
