@@ -58,7 +58,18 @@ done
 find media -maxdepth 1 -type f -exec cp {} "$stage/media/" \;
 cp models/registry.json "$stage/models/"
 cp -R models/glassbox-mini "$stage/models/"
-ln -s "$root/node_modules" "$stage/node_modules"
+# The production dependencies, hard-linked where the file system allows (no
+# copy of the bytes). vsce asks npm which packages to ship; npm reads a
+# symlinked node_modules through its hidden lockfile, which goes stale as soon
+# as a tool writes a cache into node_modules (knip's jiti does), and then calls
+# every package extraneous.
+npm ls --omit=dev --all --parseable 2>/dev/null | tail -n +2 | while read -r dir; do
+	dest="$stage/${dir#"$root"/}"
+	if [ ! -e "$dest" ]; then
+		mkdir -p "$(dirname "$dest")"
+		cp -al "$dir" "$dest" 2>/dev/null || cp -R "$dir" "$dest"
+	fi
+done
 
 ignore="$stage/.vscodeignore"
 if [ -z "$bin" ]; then

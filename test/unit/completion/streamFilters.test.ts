@@ -4,6 +4,7 @@ import {
 	repeatedBlock,
 	repeatedTail,
 	stopAtBlankRun,
+	stopAtEnclosingClose,
 	stopAtExistingLine,
 	stopAtLineSuffix,
 	stopAtLoop,
@@ -118,6 +119,22 @@ describe('stream filters (inside the decoding loop)', () => {
 		});
 		it('prose has no scope', () => {
 			assert.strictEqual(stopAtScopeEnd('a\nb\n', at('Notes:\n|', 'markdown', { multiline: 'always' })), undefined);
+		});
+	});
+
+	describe('stopAtEnclosingClose', () => {
+		it('a line that closes the bracket the cursor is in ends the suggestion after it', () => {
+			const go = at('func double(x int) int {|', 'go');
+			assert.strictEqual(stopAtEnclosingClose('0} [1]\n\ndef other():\n', go), '0} [1]');
+			assert.strictEqual(stopAtEnclosingClose('\n\treturn x * 2\n}\n\nfunc half(', go), '\n\treturn x * 2\n}');
+		});
+		it('brackets the suggestion opens and closes itself do not end it', () => {
+			const js = at('function f() {\n  |', 'javascript');
+			assert.strictEqual(stopAtEnclosingClose('if (a) {\n    b();\n  }\n  c();\n', js), undefined);
+		});
+		it('strings and comments do not count', () => {
+			const js = at('function f() {\n  |', 'javascript');
+			assert.strictEqual(stopAtEnclosingClose('log("}"); // }\n  c();\n', js), undefined);
 		});
 	});
 
