@@ -39,8 +39,10 @@ const BLOCK_MAX_LINES = 8;
 
 /**
  * A small model can get stuck repeating a short piece (`#  #  #  #`,
- * `a, a, a, a`). When the text ends with one unit repeated LOOP_REPEATS times,
- * return the text before the loop; otherwise undefined.
+ * `a, a, a, a`, `/ len(xs) / len(xs)`). When the text ends with one unit
+ * repeated LOOP_REPEATS times, keep one copy of it, cut where the copy ends
+ * naturally (after a word character, a closer or a quote, never on an
+ * operator); otherwise undefined.
  */
 export function repeatedTail(text: string): string | undefined {
 	for (let unit = 1; unit <= LOOP_MAX_UNIT && unit * LOOP_REPEATS <= text.length; unit++) {
@@ -55,11 +57,20 @@ export function repeatedTail(text: string): string | undefined {
 			count++;
 		}
 		if (count >= LOOP_REPEATS && count * unit >= 8) {
-			return text.slice(0, start);
+			for (let end = start + unit; end > start; end--) {
+				const kept = text.slice(0, end).trimEnd();
+				if (NATURAL_END.test(kept)) {
+					return kept;
+				}
+			}
+			return text.slice(0, start).trimEnd();
 		}
 	}
 	return undefined;
 }
+
+/** Where a kept piece of a loop may end: a word character, a closer or a quote. */
+const NATURAL_END = /[\p{L}\p{N}_$)\]}'"`]$/u;
 
 /** A line at least this long (trimmed) is code, not a closer: written twice in a row, it is a loop. */
 const SUBSTANTIVE_LINE = 8;

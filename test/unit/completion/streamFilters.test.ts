@@ -16,9 +16,10 @@ import { at } from './cursor';
 
 describe('stream filters (inside the decoding loop)', () => {
 	describe('stopAtLoop', () => {
-		it('drops a short piece repeated within a line', () => {
-			assert.strictEqual(repeatedTail('x = 1  #  #  #  #  #'), 'x = 1');
-			assert.strictEqual(repeatedTail('f(a, a, a, a, a, '), 'f(');
+		it('keeps one copy of a short piece repeated within a line, ending naturally', () => {
+			assert.strictEqual(repeatedTail('x = 1  #  #  #  #  #'), 'x = 1', 'nothing natural to keep of the loop');
+			assert.strictEqual(repeatedTail('f(a, a, a, a, a, '), 'f(a');
+			assert.strictEqual(repeatedTail('xs) / len(xs) / len(xs) / len(xs) / len(xs) /'), 'xs) / len(xs)');
 			assert.strictEqual(repeatedTail('return x'), undefined);
 			assert.strictEqual(repeatedTail('\n                '), undefined, 'indentation is not a loop');
 		});
