@@ -63,6 +63,29 @@ export interface RemoteRequest {
 	bannedTokens?: readonly number[];
 	/** Let the server reuse its KV cache for the prompt's shared prefix (llama.cpp `cache_prompt`, default true). */
 	cachePrompt?: boolean;
+	/**
+	 * Divide the logits of tokens already seen (default 1: none). llama.cpp and Ollama apply
+	 * it over their last 64 tokens, prompt included; OpenAI-compatible servers are not sent it.
+	 */
+	repetitionPenalty?: number;
+}
+
+/** One message of a chat; the server formats the chat with its model's own template. */
+export interface ChatTurn {
+	role: 'system' | 'user' | 'assistant';
+	content: string;
+}
+
+/** A chat completion request (the commands on models whose family uses chat prompts). */
+export interface RemoteChatRequest extends Omit<RemoteRequest, 'prompt' | 'cachePrompt'> {
+	messages: readonly ChatTurn[];
+}
+
+/** One token of the server's tokenization with the bytes it stands for. */
+export interface TokenPiece {
+	id: number;
+	/** UTF-8 bytes of the token (a piece of a multi-byte character may be a partial sequence). */
+	bytes: Uint8Array;
 }
 
 /** What the server said about its model. */
@@ -114,8 +137,15 @@ export interface RemoteClient {
 	 * `<fim_prefix>` becomes its single token (default false: it is plain text).
 	 */
 	tokenize?(text: string, signal: AbortSignal, options?: { special?: boolean }): Promise<number[]>;
+	/** The server's tokenization with each token's bytes (llama.cpp only; `special` as for tokenize). */
+	tokenizePieces?(text: string, signal: AbortSignal, options?: { special?: boolean }): Promise<TokenPiece[]>;
 	/** Starts one completion. The request goes out when iteration starts. */
 	stream(request: RemoteRequest, signal: AbortSignal): RemoteStream;
+	/**
+	 * Starts one chat completion through the server's chat endpoint (llama.cpp and OpenAI-compatible
+	 * `/v1/chat/completions`, Ollama `/api/chat`), which applies the model's chat template.
+	 */
+	chat(request: RemoteChatRequest, signal: AbortSignal): RemoteStream;
 }
 
 /** How to reach a server. */
