@@ -205,7 +205,7 @@ describe('Ollama client (documented bodies, Ollama v0.33 docs)', function () {
 			{ model: 'qwen2.5-coder:1.5b', created_at: '2023-08-04T19:22:45.499127Z', message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop', total_duration: 4883583458, prompt_eval_count: 26, eval_count: 2 },
 		];
 		server = await ScriptedServer.start({ 'POST /api/chat': ndjson(lines) });
-		const { prompt: _prompt, ...rest } = REQUEST;
+		const rest = { ...REQUEST, prompt: undefined };
 		const messages = [
 			{ role: 'system' as const, content: 'Be brief.' },
 			{ role: 'user' as const, content: 'Explain: def add(a, b): return a + b' },
