@@ -8,17 +8,20 @@
  * before a step as it holds the local one: step i is the request that brings
  * token i, or reading token i from the open stream.
  *
- * Token healing (job.healed: the prompt's last token was removed):
+ * Token healing (job.healed: the prompt's last token was removed): the prompt
+ * goes without it and the first tokens must re-spell its text by the rule of
+ * tokenHealing.ts (start with the text still to re-spell, or be a prefix of it
+ * that stops before whitespace). Greedy, the server's tokens are the model's
+ * best, so whenever healing allows them they are what the constrained local
+ * choice gives. When the server writes something else, the stream is closed,
+ * and then:
  * - llama.cpp (token ids): one request of one token per healed step, with the
- *   top HEAL_TOP_K alternatives; the best one that healing allows
- *   (tokenHealing.ts: it starts with the text still to re-spell, or is a prefix
- *   of it that stops before whitespace) is appended to the prompt, the server's
- *   prompt cache keeping each request to one model step. When none of them is
- *   allowed, the prompt is not healed: its last token goes back.
- * - text servers: the prompt goes without the healed text, and the first
- *   tokens must re-spell it; greedy, that is what the constrained local choice
- *   gives whenever the model's best token is allowed. When the server writes
- *   something else, the stream is closed and the prompt sent again unhealed.
+ *   top HEAL_TOP_K alternatives; the best one that healing allows is appended
+ *   to the prompt, the server's prompt cache keeping each request to one model
+ *   step. When none of them is allowed, the prompt is not healed: its last
+ *   token goes back.
+ * - text servers: the prompt is sent again unhealed (text cannot carry a
+ *   chosen token: the server would tokenize it again with what precedes it).
  */
 import { randomUUID } from 'crypto';
 import type { StopReason, TokenAlternative, TokenStep } from '../../protocol/generation';
@@ -102,7 +105,7 @@ class RemoteRun {
 			if (this.job.messages) {
 				this.promptIds = [];
 				this.promptTokens = this.job.messages.map((m) => `${m.role}: ${m.content}`);
-				await this.consume(this.model.client.chat({ ...this.request(0), messages: this.job.messages }, this.abort.signal), '');
+				await this.consume(this.model.client.chat({ ...this.request(this.job.sampling.maxNewTokens), messages: this.job.messages }, this.abort.signal), '');
 			} else if (this.model.tokenizer === 'server') {
 				await this.generateFromIds();
 			} else {
@@ -121,6 +124,18 @@ class RemoteRun {
 		let ids = [...this.job.promptIds];
 		const healed = this.job.healed ?? '';
 		if (healed !== '') {
+			// Greedy, the server's first tokens are the model's best: when healing allows them they are
+			// what the constrained local choice gives, and one request does it all.
+			try {
+				this.healed = healed;
+				await this.consume(this.model.client.stream({ ...this.request(this.job.sampling.maxNewTokens), prompt: ids }, this.abort.signal), healed);
+				return;
+			} catch (e) {
+				if (!(e instanceof HealingDiverged)) {
+					throw e;
+				}
+				this.reset();
+			}
 			const extended = await this.healBySteps(ids, healed);
 			if (extended) {
 				// The healing tokens are steps of the output, not part of the prompt.

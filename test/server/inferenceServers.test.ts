@@ -33,6 +33,12 @@ const CASES: { language: string; before: string; after?: string }[] = [
 	{ language: 'javascript', before: 'const fs = require("fs");\nconst text = fs.readFileSync(' },
 ];
 
+/**
+ * A prompt cut inside `${`: the model's first choice does not re-spell the cut token, so healing
+ * needs the constrained choice (on llama.cpp, one-token requests over the top 40).
+ */
+const HEAL_CASE = { language: 'typescript', before: 'function greet(name: string): string {\n  return `Hello, ${', after: '\n}\n' };
+
 /** A Python list the model continues for all of 512 tokens: the server is still generating when a test acts. */
 const ENDLESS = 'xs = [1, 2, 3, 4, 5, 6, 7, 8, ';
 
@@ -45,10 +51,10 @@ function settings(backend: string, serverUrl: string, extra: Record<string, unkn
 	return { backend, serverUrl, serverModel: 'glassbox-mini', serverTimeoutMs: 5000, ...extra };
 }
 
-/** Suggestions and their token ids for CASES. */
-async function suggestions(harness: ServerHarness): Promise<{ text: string; ids: number[] }[]> {
+/** Suggestions and their token ids for `cases`. */
+async function suggestions(harness: ServerHarness, cases = CASES): Promise<{ text: string; ids: number[] }[]> {
 	const out: { text: string; ids: number[] }[] = [];
-	for (const [i, c] of CASES.entries()) {
+	for (const [i, c] of cases.entries()) {
 		const uri = `file:///work/case${i}.${c.language === 'python' ? 'py' : 'ts'}`;
 		await harness.open(uri, c.language, c.before + (c.after ?? ''));
 		const text = firstItemText(await harness.complete(uri, endOf(c.before)));
@@ -106,15 +112,26 @@ describe('inference servers as the backend, over LSP (real llama-server)', funct
 
 	describe('the same suggestions as the local engine', () => {
 		let local: { text: string; ids: number[] }[];
+		let localHealed: { text: string; ids: number[] };
 		before(async function () {
 			this.timeout(60_000);
 			const harness = await started({ settings: { completion: { multiline: 'auto' } } });
 			local = await suggestions(harness);
+			[localHealed] = await suggestions(harness, [HEAL_CASE]);
 			await harness.dispose();
 			assert.ok(local.every((s) => s.text !== ''), `every case suggests something locally: ${JSON.stringify(local)}`);
 		});
 
-		it('llama.cpp backend: prompts as token ids from its /tokenize, healed by step requests', async () => {
+		it("llama.cpp backend: where the model's first choice does not re-spell the cut token, one-token requests over its top 40 do, as the local engine does", async () => {
+			const h = track(await started({ settings: settings('llama.cpp', llama.url) }));
+			const from = llama.log.length;
+			assert.deepStrictEqual(await suggestions(h, [HEAL_CASE]), [localHealed]);
+			// The stream closed at its first token, a one-token healing request, then the completion.
+			const tasks = llama.log.slice(from).match(/\| task \d+ \| processing task/g) ?? [];
+			assert.ok(tasks.length >= 3, `${tasks.length} tasks:\n${llama.log.slice(from)}`);
+		});
+
+		it('llama.cpp backend: prompts as token ids from its /tokenize, healed in the stream', async () => {
 			const h = track(await started({ settings: settings('llama.cpp', llama.url) }));
 			const status = h.lastStatus!;
 			assert.deepStrictEqual(status.server, { kind: 'llama.cpp', origin: llama.url, model: 'glassbox-mini', tokenizer: 'server' });
@@ -305,5 +322,11 @@ describe('inference servers as the backend, over LSP (real llama-server)', funct
 		assert.deepStrictEqual(record!.promptIds, [], 'estimated chunks are not token ids');
 		assert.ok(record!.promptTokens[0]!.endsWith('with open(path) as f:\n        '), JSON.stringify(record!.promptTokens));
 		assert.ok(!record!.promptTokens[0]!.includes('<fim_'), 'no FIM markers');
+
+		// A chat family's commands go through the server's chat endpoint, the messages as the prompt.
+		const result = await h.connection.sendRequest(TextTaskRequest, { task: 'explain', text: 'x = [i * i for i in range(10)]', languageId: 'python', fileName: 'squares.py', symbolName: '' });
+		assert.ok(result.record.steps.length > 0);
+		assert.deepStrictEqual(result.record.promptIds, []);
+		assert.match(result.record.promptTokens[1] ?? '', /^user: Explain what the following Python code from squares\.py does/);
 	});
 });
