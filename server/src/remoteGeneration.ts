@@ -25,7 +25,7 @@
  */
 import { randomUUID } from 'crypto';
 import type { StopReason, TokenAlternative, TokenStep } from '../../protocol/generation';
-import { BackendError, type RemoteAlternative, type RemoteFinish, type RemoteRequest, type RemoteStream, type RemoteToken } from './backends';
+import { BackendError, type RemoteAlternative, type RemotePromptFacts, type RemoteRequest, type RemoteStream, type RemoteToken } from './backends';
 import type { GenerationJob, GenerationOutcome } from './engine';
 import type { RemoteModel } from './remoteModel';
 import { ServerTokenizer } from './serverTokenizer';
@@ -76,7 +76,8 @@ class RemoteRun {
 	private stopReason: StopReason = 'maxTokens';
 	private cut: string | undefined;
 	private firstTokenMs = 0;
-	private finish: RemoteFinish | undefined;
+	/** What the server said about the last request's prompt. */
+	private prompt: RemotePromptFacts | undefined;
 	private received = 0;
 	private receivedAtCancel: number | null = null;
 
@@ -231,6 +232,7 @@ class RemoteRun {
 		await this.before();
 		for await (const token of stream) {
 			this.received++;
+			this.prompt = stream.prompt ?? this.prompt;
 			await this.before();
 			this.firstTokenMs ||= performance.now() - this.started;
 			if (token.id !== undefined && this.model.stopIds.has(token.id)) {
@@ -253,7 +255,7 @@ class RemoteRun {
 				return;
 			}
 		}
-		this.finish = stream.finish;
+		this.prompt = stream.prompt ?? this.prompt;
 		this.stopReason = stream.finish?.reason === 'length' ? 'maxTokens' : 'eos';
 		this.flush();
 	}
@@ -345,8 +347,8 @@ class RemoteRun {
 		const steps = this.cut === undefined ? this.steps : stepsFor(this.steps, this.healed + produced);
 		const elapsedMs = performance.now() - this.started;
 		const estimated = this.model.tokenizer === 'estimate' && !this.job.messages;
-		const promptTokens = this.finish?.promptTokens ?? this.promptIds.length;
-		const reused = Math.min(promptTokens, this.finish?.cachedTokens ?? 0);
+		const promptTokens = this.prompt?.promptTokens ?? this.promptIds.length;
+		const reused = Math.min(promptTokens, this.prompt?.cachedTokens ?? 0);
 		const id = randomUUID();
 		return {
 			record: {

@@ -113,6 +113,16 @@ describe('llama.cpp client against llama-server', function () {
 		assert.ok((again.finish?.cachedTokens ?? 0) >= prompt.length - 1, JSON.stringify(again.finish));
 		const uncached = await readAll(client.stream(request(prompt, { maxTokens: 2, cachePrompt: false }), new AbortController().signal));
 		assert.strictEqual(uncached.finish?.cachedTokens, 0);
+		// A stream left after its first token (a stop rule fired) knows what the cache gave too.
+		const early = client.stream(request(prompt, { maxTokens: 20 }), new AbortController().signal);
+		const seen: string[] = [];
+		for await (const token of early) {
+			seen.push(token.text);
+			break;
+		}
+		assert.strictEqual(seen.length, 1);
+		assert.strictEqual(early.finish, undefined);
+		assert.deepStrictEqual(early.prompt, { promptTokens: prompt.length, cachedTokens: prompt.length - 1 });
 	});
 
 	it('cancelling closes the HTTP stream and the server stops generating', async () => {

@@ -141,6 +141,13 @@ describe('inference servers as the backend, over LSP (real llama-server)', funct
 			const record = await h.connection.sendRequest(LastCompletionRequest);
 			assert.match(record!.server!, /^glassbox-mini on the llama\.cpp server at http:\/\/127\.0\.0\.1:\d+$/);
 			assert.strictEqual(record!.attention, null);
+			// A keystroke later (a backspace), llama-server's prompt cache holds all but the prompt's end.
+			const uri = 'file:///work/case0.py';
+			const typed = CASES[0]!.before.slice(0, -1);
+			await h.replace(uri, typed);
+			await h.complete(uri, endOf(typed));
+			const stats = (await h.stats()).recent[0]!;
+			assert.ok(stats.promptReused >= stats.promptTokens - 2 && stats.promptComputed <= 2, JSON.stringify(stats));
 		});
 
 		it("openai backend: llama-server's /v1/completions, text prompts counted and healed with the local tokenizer of the same model", async () => {

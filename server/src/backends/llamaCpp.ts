@@ -104,10 +104,11 @@ export class LlamaCppClient implements RemoteClient {
 
 	stream(request: RemoteRequest, signal: AbortSignal): RemoteStream {
 		const conn = this.conn;
-		return new TokenStream(async function* (end) {
+		return new TokenStream(async function* (end, promptSeen) {
 			const reply = await send(conn, 'POST', 'completion', completionBody(request), signal);
 			for await (const data of sseData(conn, reply.body)) {
 				const chunk = parseChunk(conn, data);
+				if (chunk.prompt) promptSeen(chunk.prompt);
 				yield* chunk.tokens;
 				if (chunk.final) {
 					end(chunk.final);
@@ -138,6 +139,8 @@ export function completionBody(r: RemoteRequest): Record<string, unknown> {
 		stop: [...r.stop],
 		stream: true,
 		cache_prompt: r.cachePrompt ?? true,
+		// Each event says how much of the prompt came from the cache, so a stream closed early knows it.
+		timings_per_token: true,
 	};
 	if (r.bannedTokens && r.bannedTokens.length > 0) body.logit_bias = r.bannedTokens.map((id) => [id, false]);
 	return body;
@@ -162,6 +165,8 @@ function samplerOff(repetitionPenalty = 1): Record<string, unknown> {
 
 interface ParsedChunk {
 	tokens: RemoteToken[];
+	/** With `timings_per_token`, every event has these. */
+	prompt?: { promptTokens?: number; cachedTokens?: number };
 	final?: { reason: 'stop' | 'length'; promptTokens?: number; cachedTokens?: number };
 }
 
@@ -199,7 +204,10 @@ export function parseChunk(conn: Connection, data: string): ParsedChunk {
 		if (id !== undefined) token.id = id;
 		tokens.push(token);
 	}
-	if (json.stop !== true) return { tokens };
+	const prompt: ParsedChunk['prompt'] = {};
+	if (typeof json.tokens_evaluated === 'number') prompt.promptTokens = json.tokens_evaluated;
+	if (isRecord(json.timings) && typeof json.timings.cache_n === 'number') prompt.cachedTokens = json.timings.cache_n;
+	if (json.stop !== true) return prompt.cachedTokens === undefined ? { tokens } : { tokens, prompt };
 	const final: ParsedChunk['final'] = { reason: json.stop_type === 'limit' ? 'length' : 'stop' };
 	if (typeof json.tokens_evaluated === 'number') final.promptTokens = json.tokens_evaluated;
 	// `tokens_cached` counts the whole cache after generating; `timings.cache_n` is the prompt's reused part.

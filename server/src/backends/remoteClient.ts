@@ -106,14 +106,18 @@ export interface RemoteServerInfo {
 /** Reason a stream ended by itself (not by cancellation or an error). */
 export type RemoteFinishReason = 'stop' | 'length';
 
-/** How a stream ended, with what the server reported about the prompt. */
-export interface RemoteFinish {
-	/** 'stop': end-of-generation token or a stop string; 'length': maxTokens reached. */
-	reason: RemoteFinishReason;
+/** What the server reported about a request's prompt. */
+export interface RemotePromptFacts {
 	/** Prompt tokens the server evaluated, where it says (llama.cpp, Ollama, OpenAI usage). */
 	promptTokens?: number;
-	/** Prompt tokens the server took from its cache (llama.cpp `tokens_cached`). */
+	/** Prompt tokens the server took from its cache (llama.cpp `timings.cache_n`, OpenAI `cached_tokens`). */
 	cachedTokens?: number;
+}
+
+/** How a stream ended, with what the server reported about the prompt. */
+export interface RemoteFinish extends RemotePromptFacts {
+	/** 'stop': end-of-generation token or a stop string; 'length': maxTokens reached. */
+	reason: RemoteFinishReason;
 }
 
 /**
@@ -124,6 +128,11 @@ export interface RemoteFinish {
 export interface RemoteStream extends AsyncIterable<RemoteToken> {
 	/** Set when the server ended the stream by itself; undefined before, and after a cancel or an error. */
 	readonly finish: RemoteFinish | undefined;
+	/**
+	 * What the server said about the prompt, as soon as it said it: with the first token on
+	 * llama.cpp (so a stream closed early knows it too), at the end elsewhere.
+	 */
+	readonly prompt: RemotePromptFacts | undefined;
 }
 
 export interface RemoteClient {
