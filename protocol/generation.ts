@@ -14,6 +14,7 @@ export interface TokenAlternative {
 
 /** One decoding step: the chosen token and what the model weighed against it. */
 export interface TokenStep {
+	/** Token id; -1 when the server did not report ids (idUnknown), also in `top`. */
 	id: number;
 	/** Text this token adds to the output (may be '' when it completes a multi-byte character later). */
 	text: string;
@@ -24,6 +25,15 @@ export interface TokenStep {
 	entropy: number;
 	/** Most likely tokens at this step, best first (the chosen one may or may not be among them). */
 	top: TokenAlternative[];
+	/**
+	 * The entropy is estimated from the top alternatives an inference server reported (the rest
+	 * of the distribution counted as one outcome: a lower bound), not computed over the vocabulary.
+	 */
+	entropyEstimated?: true;
+	/** The server reported no token ids: `id` and the alternatives' ids are -1; compare texts. */
+	idUnknown?: true;
+	/** The server reported no probabilities (Ollama before 0.12.11): prob, logprob and entropy are 0, top is empty. */
+	unscored?: true;
 }
 
 /** The text tasks: templates per task in models/registry.json, one request for all three (TextTaskRequest in protocol/lsp.ts). */
@@ -118,9 +128,14 @@ export interface GenerationRecord {
 	text: string;
 	stopReason: StopReason;
 	elapsedMs: number;
-	/** null when the model has no attention outputs. */
+	/** null when the model has no attention outputs (and for every inference server). */
 	attention: AttentionShape | null;
 	createdAt: number;
+	/**
+	 * Set when an inference server generated it: its kind, model and origin, e.g.
+	 * "glassbox-mini on the llama.cpp server at http://127.0.0.1:8080". Servers return no attention.
+	 */
+	server?: string;
 }
 
 /** One layer of attention, quantised and packed (AttentionCapture.add and .layer in server/src/attention.ts). */

@@ -16,8 +16,23 @@ import {
 } from 'vscode-languageserver-protocol';
 import type { AttentionLayerData, GenerationKind, GenerationRecord, SamplingOptions, TextTaskName, TokenStep } from './generation';
 
-export type ModelState = 'loading' | 'downloading' | 'ready' | 'generating' | 'error';
+/**
+ * `unavailable`: the inference server did not answer or refused (the message says why);
+ * completions are empty meanwhile and every request tries the server again, so they come
+ * back by themselves. `error`: the local model could not be loaded.
+ */
+export type ModelState = 'loading' | 'downloading' | 'ready' | 'generating' | 'unavailable' | 'error';
 
+/** Which inference server answers, for the status bar. */
+export interface ServerBackendStatus {
+	kind: 'llama.cpp' | 'openai' | 'ollama';
+	/** scheme://host:port of the server (never credentials or a path's query). */
+	origin: string;
+	/** The model the server reports ('' before it answered). */
+	model: string;
+	/** How prompts are tokenized: the server's tokenizer, the local one (same model), or an estimate from characters. */
+	tokenizer: 'server' | 'local' | 'estimate' | '';
+}
 export interface ModelStatus {
 	state: ModelState;
 	/** The model setting's value ('embedded', a hub id or a folder). */
@@ -36,6 +51,8 @@ export interface ModelStatus {
 	/** Whether the model has fill-in-the-middle tokens. */
 	fim: boolean;
 	contextLength: number;
+	/** Set when glassbox.backend is an inference server. */
+	server?: ServerBackendStatus;
 }
 
 /** Server → client: the model's state changed. */
@@ -138,6 +155,18 @@ export interface ConfirmDownloadParams {
 }
 export const ConfirmDownloadRequest = new RequestType<ConfirmDownloadParams, boolean, void>('glassbox/confirmDownload');
 
+/**
+ * Server → client: the inference server's API key from VS Code's SecretStorage (null when none
+ * is set). Asked when the server connects; the key is never in settings and never logged.
+ */
+export const ServerApiKeyRequest = new RequestType0<string | null, void>('glassbox/serverApiKey');
+
+/**
+ * Client → server: connect to the inference server again now (the user set or cleared the API
+ * key, or chose Retry), rather than on the next request.
+ */
+export const ReconnectServerNotification = new NotificationType<Record<string, never>>('glassbox/reconnectServer');
+
 // ---- Test hooks ----------------------------------------------------------------------------
 // Served only when the client passes `testHooks: true` in initializationOptions (VS Code's
 // client never does). They let a test hold a generation at a known model step, so that what
@@ -176,4 +205,6 @@ export const ErrorCodes = {
 	UnsupportedLanguage: -32004,
 	/** The input is not text (binary content). */
 	NotText: -32005,
+	/** The inference server failed (unreachable, refused the key, an error, a timeout); the message says how. */
+	ServerFailed: -32006,
 } as const;

@@ -14,6 +14,8 @@ export const EMBEDDED_MODEL = 'embedded';
 export type Device = 'cpu' | 'webgpu' | 'cuda';
 export type Dtype = 'auto' | 'fp32' | 'fp16' | 'q8' | 'q4' | 'q4f16';
 export type MultilineMode = 'auto' | 'always' | 'never';
+/** What runs the model: this machine (`local`), or a shared inference server of one of three kinds. */
+export type Backend = 'local' | 'llama.cpp' | 'openai' | 'ollama';
 
 export interface CompletionSettings {
 	enabled: boolean;
@@ -39,6 +41,16 @@ export interface GlassboxSettings {
 	dtype: Dtype;
 	/** Allow downloading a hub model the user named (asked once per model). */
 	allowDownloads: boolean;
+	/** `local` runs glassbox.model here; the others send prompts to the server at serverUrl. */
+	backend: Backend;
+	/** The inference server's base URL ('' for the kind's usual local address, SERVER_DEFAULT_URLS). */
+	serverUrl: string;
+	/** The model the server should run (OpenAI-compatible servers and Ollama; llama.cpp serves one). */
+	serverModel: string;
+	/** The model family (FIM tokens, stop tokens, templates) for a server model whose name does not say it; 'auto' guesses. */
+	serverFamily: string;
+	/** Longest wait for a server's first answer, and between two streamed tokens, in milliseconds. */
+	serverTimeoutMs: number;
 	completion: CompletionSettings;
 	commands: CommandSettings;
 }
@@ -48,6 +60,11 @@ export const DEFAULT_SETTINGS: GlassboxSettings = {
 	device: 'cpu',
 	dtype: 'auto',
 	allowDownloads: false,
+	backend: 'local',
+	serverUrl: '',
+	serverModel: '',
+	serverFamily: 'auto',
+	serverTimeoutMs: 15000,
 	completion: {
 		enabled: true,
 		languages: { '*': true, plaintext: false, markdown: false, scminput: false },
@@ -80,11 +97,29 @@ export const RESTRICTED_SETTINGS: Readonly<Record<string, 'machine' | 'machine-o
 	'glassbox.device': 'machine-overridable',
 	'glassbox.dtype': 'machine-overridable',
 	'glassbox.allowDownloads': 'machine',
+	// Which server sees the user's code, and as which model: never a workspace's choice.
+	'glassbox.backend': 'machine',
+	'glassbox.serverUrl': 'machine',
+	'glassbox.serverModel': 'machine',
+	'glassbox.serverFamily': 'machine',
 };
 
 export const DEVICES: readonly Device[] = ['cpu', 'webgpu', 'cuda'];
 export const DTYPES: readonly Dtype[] = ['auto', 'fp32', 'fp16', 'q8', 'q4', 'q4f16'];
 export const MULTILINE_MODES: readonly MultilineMode[] = ['auto', 'always', 'never'];
+export const BACKENDS: readonly Backend[] = ['local', 'llama.cpp', 'openai', 'ollama'];
+/**
+ * The values of glassbox.serverFamily: 'auto', then the families of
+ * models/registry.json (a unit test checks the two lists agree).
+ */
+export const SERVER_FAMILIES: readonly string[] = ['auto', 'glassbox', 'qwen2.5-coder', 'deepseek-coder', 'starcoder', 'smollm2'];
+
+/** Where each server kind listens when glassbox.serverUrl is empty: its own default port on this machine. */
+export const SERVER_DEFAULT_URLS: Readonly<Record<Exclude<Backend, 'local'>, string>> = {
+	'llama.cpp': 'http://127.0.0.1:8080',
+	openai: 'http://127.0.0.1:8000/v1',
+	ollama: 'http://127.0.0.1:11434',
+};
 
 /** Bounds shared by the settings schema and the parser. */
 export const LIMITS = {
@@ -93,6 +128,7 @@ export const LIMITS = {
 	contextTokens: { min: 64, max: 8192 },
 	commandMaxNewTokens: { min: 8, max: 1024 },
 	maxInputTokens: { min: 64, max: 8192 },
+	serverTimeoutMs: { min: 500, max: 600000 },
 } as const;
 
 function pick<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
@@ -136,6 +172,11 @@ export function parseSettings(raw: unknown): GlassboxSettings {
 		device: pick(root.device, DEVICES, d.device),
 		dtype: pick(root.dtype, DTYPES, d.dtype),
 		allowDownloads: bool(root.allowDownloads, d.allowDownloads),
+		backend: pick(root.backend, BACKENDS, d.backend),
+		serverUrl: typeof root.serverUrl === 'string' ? root.serverUrl.trim() : d.serverUrl,
+		serverModel: typeof root.serverModel === 'string' ? root.serverModel.trim() : d.serverModel,
+		serverFamily: pick(root.serverFamily, SERVER_FAMILIES, d.serverFamily),
+		serverTimeoutMs: int(root.serverTimeoutMs, LIMITS.serverTimeoutMs, d.serverTimeoutMs),
 		completion: {
 			enabled: bool(completion.enabled, d.completion.enabled),
 			languages: languageMap(completion.languages, d.completion.languages),
@@ -149,6 +190,11 @@ export function parseSettings(raw: unknown): GlassboxSettings {
 			maxInputTokens: int(commands.maxInputTokens, LIMITS.maxInputTokens, d.commands.maxInputTokens),
 		},
 	};
+}
+
+/** The server URL in effect: glassbox.serverUrl, or the backend's usual local address when it is empty ('' for `local`). */
+export function serverUrlOf(settings: Pick<GlassboxSettings, 'backend' | 'serverUrl'>): string {
+	return settings.backend === 'local' ? '' : settings.serverUrl || SERVER_DEFAULT_URLS[settings.backend];
 }
 
 /** Whether completions are on for a language, given the per-language map. */

@@ -134,7 +134,7 @@ export interface EntryView extends HistoryItem {
 }
 
 /** Mirrors lsp.ts's ModelState; the host maps one to the other (type-checked there). */
-export type ModelStateView = 'loading' | 'downloading' | 'ready' | 'generating' | 'error';
+export type ModelStateView = 'loading' | 'downloading' | 'ready' | 'generating' | 'unavailable' | 'error';
 
 export interface ModelInfo {
 	label: string;

@@ -18,6 +18,8 @@ export const COMMAND_IDS = [
 	'glassbox.snooze',
 	'glassbox.cancelSnooze',
 	'glassbox.selectModel',
+	'glassbox.setServerApiKey',
+	'glassbox.clearServerApiKey',
 	'glassbox.restartServer',
 	'glassbox.showLog',
 ] as const;

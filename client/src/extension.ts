@@ -13,6 +13,7 @@ import { Syntax, wasmFolder } from './docComment/syntax';
 import { ServerConnection } from './languageClient';
 import { menuCommandHandlers } from './menuCommands';
 import { registerInspector } from './panel/inspectorView';
+import { ServerApiKey, serverKeyHandlers } from './serverKey';
 import { StatusBar } from './statusBar';
 
 let server: ServerConnection | undefined;
@@ -24,8 +25,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
 	const config = new Config();
 	const gate = new CompletionGate(config, context.globalState);
-	server = new ServerConnection(context, gate, config, log);
+	const apiKey = new ServerApiKey(context.secrets);
+	server = new ServerConnection(context, gate, config, log, apiKey);
 	const connection = server;
+	context.subscriptions.push(apiKey.onDidChange(() => connection.reconnectServer()));
 	gate.useStats(() => connection.stats());
 	context.subscriptions.push(gate, server, new StatusBar(server, gate, config));
 
@@ -43,6 +46,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 		...textCommandHandlers(server, inspector, log),
 		...docCommentHandlers(server, inspector, syntax, log),
 		...menuCommandHandlers(server, gate, config),
+		...serverKeyHandlers(apiKey),
 		'glassbox.openInspector': () => inspector.open(),
 		'glassbox.inspectLastSuggestion': () => inspector.inspectLastSuggestion(),
 	});

@@ -28,6 +28,8 @@ import {
 	GenerationProgress,
 	LastCompletionRequest,
 	ModelStatusNotification,
+	ReconnectServerNotification,
+	ServerApiKeyRequest,
 	TextTaskRequest,
 	type EngineStats,
 	type ModelStatus,
@@ -37,6 +39,7 @@ import {
 import type { GenerationBackend, StepListener } from './backend';
 import type { CompletionGate } from './completionGate';
 import type { Config } from './config';
+import type { ServerApiKey } from './serverKey';
 
 /** Restarts allowed within RESTART_WINDOW_MS before we stop and ask the user. */
 const MAX_RESTARTS = 4;
@@ -61,6 +64,7 @@ export class ServerConnection implements GenerationBackend, vscode.Disposable {
 		private readonly gate: CompletionGate,
 		private readonly config: Config,
 		readonly log: vscode.LogOutputChannel,
+		private readonly apiKey: ServerApiKey,
 	) {}
 
 	get status(): ModelStatus | undefined {
@@ -132,6 +136,8 @@ export class ServerConnection implements GenerationBackend, vscode.Disposable {
 				this.statusValue = status;
 				this.statusEmitter.fire(status);
 			}),
+			// The key goes from SecretStorage to the server process only; it is never logged.
+			client.onRequest(ServerApiKeyRequest, () => this.apiKey.get()),
 			client.onRequest(ConfirmDownloadRequest, async ({ model, host }) => {
 				const download = 'Download';
 				const answer = await vscode.window.showWarningMessage(
@@ -189,6 +195,13 @@ export class ServerConnection implements GenerationBackend, vscode.Disposable {
 		}
 		this.setState('restarting');
 		await this.client.restart();
+	}
+
+	/** Ask the server to connect to the inference server again now (a new API key, or Retry). */
+	reconnectServer(): void {
+		if (this.client?.isRunning()) {
+			void this.client.sendNotification(ReconnectServerNotification, {});
+		}
 	}
 
 	private setState(state: ConnectionState): void {

@@ -1,7 +1,7 @@
 /**
  * The commands behind the status bar menu: turn completions on or off
- * (globally or for the current language), snooze, choose the model, restart
- * the server, show the log.
+ * (globally or for the current language), snooze, choose the model, connect
+ * to the inference server again, restart the server, show the log.
  */
 import * as vscode from 'vscode';
 import registryJson from '../../models/registry.json';
@@ -107,10 +107,11 @@ export function menuCommandHandlers(server: ServerConnection, gate: CompletionGa
 		const items: MenuItem[] = [
 			{ label: 'Model', kind: vscode.QuickPickItemKind.Separator },
 			{
-				label: `$(hubot) ${status?.label || config.settings.model}`,
+				label: `$(${status?.server ? 'cloud' : 'hubot'}) ${status?.label || config.settings.model}`,
 				description: status ? `${status.state} · ${status.device}` : server.state,
 				detail: status?.message,
-				run: selectModel,
+				// On an inference server the model is the server's: its settings are where to change it.
+				run: status?.server ? () => vscode.commands.executeCommand('workbench.action.openSettings', '@ext:glassbox.glassbox server') : selectModel,
 			},
 			{ label: 'Completions', kind: vscode.QuickPickItemKind.Separator },
 			{
@@ -130,6 +131,14 @@ export function menuCommandHandlers(server: ServerConnection, gate: CompletionGa
 			{ label: '$(eye) Open Inspector', run: () => vscode.commands.executeCommand('glassbox.openInspector') },
 			{ label: '$(search) Inspect Last Suggestion', run: () => vscode.commands.executeCommand('glassbox.inspectLastSuggestion') },
 			{ label: 'Server', kind: vscode.QuickPickItemKind.Separator },
+		);
+		if (status?.server) {
+			items.push(
+				{ label: '$(plug) Connect to the Inference Server Again', description: status.server.origin, run: () => server.reconnectServer() },
+				{ label: '$(key) Set Server API Key', run: () => vscode.commands.executeCommand('glassbox.setServerApiKey') },
+			);
+		}
+		items.push(
 			{ label: '$(debug-restart) Restart Language Server', run: () => server.restart() },
 			{ label: '$(output) Show Log', run: () => server.log.show() },
 			{ label: '$(gear) Settings', run: () => vscode.commands.executeCommand('workbench.action.openSettings', '@ext:glassbox.glassbox') },

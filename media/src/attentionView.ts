@@ -80,7 +80,9 @@ export class AttentionView {
 					? 'Attention appears when the generation finishes.'
 					: !this.record
 						? 'No attention: the generation did not finish.'
-						: "This model's export has no attention outputs, so there is no attention to show for it.";
+						: this.record.server
+							? 'Inference servers do not return attention, so there is none to show for this generation.'
+							: "This model's export has no attention outputs, so there is no attention to show for it.";
 			return;
 		}
 		this.message.hidden = true;

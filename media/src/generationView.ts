@@ -141,7 +141,9 @@ export class GenerationView {
 		const tokens = entry.record?.promptTokens;
 		if (tokens) {
 			this.promptStrip.append(tokens.map((text, position) => ({ position, text, step: null, stepIndex: null })));
-			this.promptSummary.textContent = `Prompt · ${tokens.length} tokens`;
+			// A server whose tokenizer Glassbox does not have got the prompt as text: its tokens are unknown.
+			const asText = entry.record?.server !== undefined && entry.record.promptIds.length === 0;
+			this.promptSummary.textContent = asText ? 'Prompt · sent as text (its tokens are the server\'s)' : `Prompt · ${tokens.length} tokens`;
 			this.promptDetails.open = tokens.length <= PROMPT_OPEN_MAX_TOKENS;
 		} else {
 			// Still streaming: the prompt's tokens arrive with the finished record.
@@ -166,7 +168,8 @@ export class GenerationView {
 			parts.push(stopLabel(record.stopReason));
 		}
 		if (record) {
-			parts.push(formatDuration(record.elapsedMs), record.model);
+			// An inference server's generation names the server and its model.
+			parts.push(formatDuration(record.elapsedMs), record.server ?? record.model);
 		}
 		parts.push(formatTime(entry.createdAt));
 		this.meta.textContent = parts.join(' · ');
@@ -178,7 +181,14 @@ export class GenerationView {
 		if (entry.status === 'running' || entry.steps.length === 0) {
 			return;
 		}
-		const s = summarizeSteps(entry.steps);
+		if (entry.steps.every((step) => step.unscored)) {
+			this.summary.append(
+				el('h3', { text: 'Summary' }),
+				el('p', { className: 'muted', text: `${entry.steps.length} tokens. The server reported no probabilities (Ollama before 0.12.11), so there are none to show.` }),
+			);
+			return;
+		}
+		const s = summarizeSteps(entry.steps.filter((step) => !step.unscored));
 		this.summary.append(
 			el('h3', { text: 'Summary' }),
 			el(

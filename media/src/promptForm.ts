@@ -24,6 +24,7 @@ const MODEL_STATE_TEXT: Record<ModelInfo['state'], string> = {
 	downloading: 'downloading…',
 	ready: 'ready',
 	generating: 'generating…',
+	unavailable: 'server not answering',
 	error: 'unavailable',
 };
 
@@ -88,7 +89,7 @@ export class PromptForm {
 	}
 
 	setModel(info: ModelInfo | null): void {
-		this.modelStatus.classList.toggle('error', info?.state === 'error');
+		this.modelStatus.classList.toggle('error', info?.state === 'error' || info?.state === 'unavailable');
 		if (!info) {
 			this.modelStatus.textContent = 'Model: starting…';
 			return;

@@ -55,6 +55,12 @@ export class TokenCard {
 
 function describeStep(item: TokenItem): Node[] {
 	const step = item.step!;
+	if (step.unscored) {
+		return [
+			el('p', { className: 'card-head' }, el('code', { className: 'card-token', text: shortToken(item.text, 40) })),
+			el('p', { className: 'card-facts', text: `token ${(item.stepIndex ?? 0) + 1} · the server reported no probabilities for it` }),
+		];
+	}
 	const bucket = probabilityBucket(step.prob);
 	const prob = el('span', { className: 'card-prob', text: formatPercent(step.prob) });
 	prob.dataset.bucket = String(bucket);
@@ -65,9 +71,13 @@ function describeStep(item: TokenItem): Node[] {
 		prob,
 		el('span', { className: 'muted', text: PROBABILITY_BUCKETS[bucket].meaning }),
 	);
+	// A server reports only its top tokens: their entropy, the rest counted as one outcome, is a lower bound.
+	const entropy = step.entropyEstimated
+		? `entropy ≥ ${formatNumber(step.entropy)} nats (estimated from the top ${step.top.length})`
+		: `entropy ${formatNumber(step.entropy)} nats`;
 	const facts = el('p', {
 		className: 'card-facts',
-		text: `log-prob ${formatNumber(stepLogprob(step))} · entropy ${formatNumber(step.entropy)} nats · token ${(item.stepIndex ?? 0) + 1}`,
+		text: `log-prob ${formatNumber(stepLogprob(step))} · ${entropy} · token ${(item.stepIndex ?? 0) + 1}`,
 	});
 	const table = el('table', { className: 'alternatives' });
 	table.append(
@@ -81,7 +91,8 @@ function describeStep(item: TokenItem): Node[] {
 	const body = el('tbody');
 	let chosenListed = false;
 	for (const alt of step.top) {
-		const chosen = alt.id === step.id;
+		// Without ids (some servers), the chosen token is the alternative with its text.
+		const chosen: boolean = !chosenListed && (step.idUnknown ? alt.text === step.text : alt.id === step.id);
 		chosenListed ||= chosen;
 		body.append(alternativeRow(alt.text, alt.prob, chosen));
 	}

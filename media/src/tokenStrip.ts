@@ -195,7 +195,10 @@ export class TokenStrip {
 function renderToken(item: TokenItem): HTMLSpanElement {
 	const span = el('span', { className: 'tok', attrs: { role: 'option', 'aria-selected': 'false' } });
 	span.dataset.position = String(item.position);
-	if (item.step) {
+	if (item.step?.unscored) {
+		span.classList.add('unscored');
+		span.setAttribute('aria-label', `${visibleToken(item.text)}, no probability reported`);
+	} else if (item.step) {
 		const bucket = probabilityBucket(item.step.prob);
 		span.dataset.bucket = String(bucket);
 		span.setAttribute('aria-label', `${visibleToken(item.text)}, ${formatPercent(item.step.prob)}`);

@@ -13,6 +13,9 @@ import { AttentionCapture } from './attention';
 import type { StopVerdict } from './completion/streamFilters';
 import type { LoadedModel } from './modelLoader';
 import type { NextGuess } from './modelRunner';
+import type { ChatTurn } from './backends';
+import { generateRemote } from './remoteGeneration';
+import { cutAtStopString, stepsFor } from './stopText';
 import { argmaxAllowed, chooseToken, describeStep, inspectLogits, penalizeRepeats, seededRandom, type StepDistribution } from './sampling';
 import { IncrementalDecoder } from './tokenCodec';
 import { healingChoices, healPrompt, remainingAfter, visibleText, type HealedPrompt } from './tokenHealing';
@@ -21,6 +24,8 @@ export interface GenerationJob {
 	kind: GenerationKind;
 	title: string;
 	promptIds: number[];
+	/** For an inference server: a chat to send to its chat endpoint instead of promptIds (taskPrompts.ts). */
+	messages?: ChatTurn[];
 	sampling: SamplingOptions;
 	repetitionPenalty: number;
 	/** Cut the output before the first of these strings and stop. */
@@ -115,31 +120,15 @@ function pickToken(
 	return chooseToken(masked, job.sampling, random);
 }
 
-/** Token healing for a prompt that ends in ordinary text (see tokenHealing.ts); control tokens are left alone. */
+/**
+ * Token healing for a prompt that ends in ordinary text (see tokenHealing.ts); control tokens are
+ * left alone. Not on a server whose tokens Glassbox only estimates (remoteModel.ts).
+ */
 export function healLastToken(loaded: LoadedModel, ids: number[]): HealedPrompt {
+	if (loaded.kind === 'remote' && loaded.tokenizer === 'estimate') {
+		return { ids: [...ids], healed: '' };
+	}
 	return healPrompt(loaded.codec, ids, (id) => loaded.bannedIds.has(id) || loaded.stopIds.has(id));
-}
-
-function cutAtStopString(text: string, stops: string[]): string | undefined {
-	let cut = -1;
-	for (const s of stops) {
-		const at = text.indexOf(s);
-		if (at >= 0 && (cut < 0 || at < cut)) {
-			cut = at;
-		}
-	}
-	return cut >= 0 ? text.slice(0, cut) : undefined;
-}
-
-/** Keep the steps that make up `text` (the last one may be cut inside). */
-function stepsFor(steps: TokenStep[], text: string): TokenStep[] {
-	let length = 0;
-	let n = 0;
-	while (n < steps.length && length < text.length) {
-		length += steps[n].text.length;
-		n++;
-	}
-	return steps.slice(0, n);
 }
 
 /**
@@ -150,9 +139,13 @@ function stepsFor(steps: TokenStep[], text: string): TokenStep[] {
  * `job.token`'s cancellation (stopReason 'cancelled': not an error; the
  * steps so far are kept). `modelSetting` is recorded with the result.
  * Rejects only with what a forward pass throws (onnxruntime, a worker that
- * stopped).
+ * stopped). A model on an inference server runs remoteGeneration.ts's loop
+ * instead, which rejects with a BackendError when the server fails.
  */
 export async function generate(loaded: LoadedModel, job: GenerationJob, modelSetting: string): Promise<GenerationOutcome> {
+	if (loaded.kind === 'remote') {
+		return generateRemote(loaded, job, modelSetting);
+	}
 	const started = performance.now();
 	const { codec } = loaded;
 	const random = seededRandom(job.sampling.seed);

@@ -29,7 +29,8 @@ export class GenerateService {
 		const sampling = sanitizeSampling(params.sampling, loaded.contextLength);
 		const prompt = typeof params.prompt === 'string' ? params.prompt : '';
 		const room = loaded.contextLength - sampling.maxNewTokens;
-		let ids = [...loaded.startIds, ...encodeTail(prompt, room - loaded.startIds.length, (t) => loaded.codec.encode(t))];
+		const tail = () => encodeTail(prompt, room - loaded.startIds.length, (t) => loaded.codec.encode(t));
+		let ids = [...loaded.startIds, ...(await this.host.tokenized(loaded, tail, 'user', token))];
 		if (ids.length === 0) {
 			// An empty prompt starts the model from a document boundary.
 			const start = loaded.codec.eosTokenId ?? [...loaded.stopIds][0];

@@ -16,7 +16,7 @@ import {
 	type PreTrainedModel,
 	type PreTrainedTokenizer,
 } from '@huggingface/transformers';
-import type { Device, Dtype } from '../../protocol/settings';
+import type { Backend, Device, Dtype } from '../../protocol/settings';
 import { chooseHubDtype, configureHub, DownloadError, downloadHubModel } from './hubDownload';
 import { completeDownload, downloadedDtype } from './downloadManifest';
 import { dtypeInFolder, findWeights, missingModelFiles, weightBase, type ConcreteDtype } from './modelFiles';
@@ -25,6 +25,8 @@ import { ModelRunner, type PassRunner } from './modelRunner';
 import { WorkerRunner } from './workerRunner';
 import { TokenCodec } from './tokenCodec';
 import type { FimTokenIds } from './prompt';
+import type { PromptCodec } from './promptCodec';
+import type { RemoteModel } from './remoteModel';
 import { judgeLogits, SANITY_PROMPT } from './sanityCheck';
 
 export interface LoadRequest {
@@ -32,6 +34,18 @@ export interface LoadRequest {
 	device: Device;
 	dtype: Dtype;
 	allowDownloads: boolean;
+	/** Set when an inference server runs the model instead (glassbox.backend); `model` then only offers its tokenizer. */
+	server?: ServerRequest;
+}
+
+/** The inference server to use, from the settings. */
+export interface ServerRequest {
+	backend: Exclude<Backend, 'local'>;
+	/** The URL in effect (serverUrlOf). */
+	url: string;
+	model: string;
+	family: string;
+	timeoutMs: number;
 }
 
 export interface LoaderHooks {
@@ -42,10 +56,11 @@ export interface LoaderHooks {
 	log(message: string): void;
 }
 
-export interface LoadedModel {
+/** What the host knows of any model it serves, on this machine (LocalModel) or on an inference server (RemoteModel). */
+export interface ModelFacts {
 	request: LoadRequest;
 	label: string;
-	codec: TokenCodec;
+	codec: PromptCodec;
 	family: FamilySpec;
 	spec: ModelSpec | undefined;
 	fim: FimTokenIds | null;
@@ -54,19 +69,30 @@ export interface LoadedModel {
 	bannedIds: Set<number>;
 	/** Tokens to put before a prompt that begins with plain text (registry: documentStart). */
 	startIds: number[];
-	/** Runs forward passes on the model's ONNX session; disposing it frees the model. */
-	runner: PassRunner;
 	layers: number;
 	heads: number;
 	hasAttention: boolean;
 	contextLength: number;
-	device: Device;
+	/** Where it runs: a device, or the server's kind. */
+	device: string;
 	dtype: string;
 	/** The weights file loaded, relative to the model folder (e.g. onnx/model_quantized.onnx). */
 	weights: string;
-	/** Set when the model runs elsewhere than asked (device fallback). */
+	/** Something the user should know: a device fallback, a server model without FIM. */
 	notice: string | undefined;
 }
+
+/** A model on this machine, run by onnxruntime. */
+export interface LocalModel extends ModelFacts {
+	kind: 'local';
+	codec: TokenCodec;
+	/** Runs forward passes on the model's ONNX session; disposing it frees the model. */
+	runner: PassRunner;
+	device: Device;
+}
+
+/** What the host serves: a local model or an inference server's. */
+export type LoadedModel = LocalModel | RemoteModel;
 
 /** A model opened but not yet described. */
 interface Opened {
@@ -191,7 +217,7 @@ async function locate(source: ModelSource, request: LoadRequest, hooks: LoaderHo
  * download or a failed one (hubDownload.ts), a model that fails the load-time
  * check (sanityCheck.ts), or what onnxruntime reported (first line).
  */
-export async function loadModel(request: LoadRequest, extensionPath: string, hooks: LoaderHooks): Promise<LoadedModel> {
+export async function loadModel(request: LoadRequest, extensionPath: string, hooks: LoaderHooks): Promise<LocalModel> {
 	let source: ModelSource;
 	try {
 		source = resolveModelSource(request.model, extensionPath, os.homedir());
@@ -256,7 +282,7 @@ export async function loadModel(request: LoadRequest, extensionPath: string, hoo
 }
 
 /** The load-time sanity check (sanityCheck.ts): one pass over a fixed prompt. */
-async function checkOutputs(model: LoadedModel, weights: string): Promise<void> {
+async function checkOutputs(model: LocalModel, weights: string): Promise<void> {
 	const sequence = model.runner.start();
 	let logits: Float32Array;
 	try {
@@ -287,11 +313,45 @@ function wrap(e: unknown, label: string): Error {
 function describe(
 	{ tokenizer, runner, config }: Opened,
 	info: { request: LoadRequest; label: string; source: ModelSource; device: Device; dtype: string; weights: string; notice: string | undefined },
-): LoadedModel {
+): LocalModel {
 	const codec = new TokenCodec(tokenizer);
 	const layers = num(config, 'num_hidden_layers', 'n_layer', 'num_layers') ?? runner.attentionLayers;
 	const heads = num(config, ...HEAD_KEYS) ?? 0;
-	const family = familyFor(info.source.spec, (t) => codec.idOf(t) !== undefined);
+	const tokens = tokenFacts(codec, familyFor(info.source.spec, (t) => codec.idOf(t) !== undefined));
+	const tokenizerMax = Number(tokenizer.model_max_length);
+	const contextLength =
+		num(config, 'n_positions', 'max_position_embeddings', 'n_ctx') ??
+		(Number.isFinite(tokenizerMax) && tokenizerMax < 1e6 ? tokenizerMax : 2048);
+	return {
+		kind: 'local',
+		request: info.request,
+		label: info.label,
+		spec: info.source.spec,
+		...tokens,
+		layers,
+		heads,
+		runner,
+		hasAttention: runner.attentionLayers === layers && layers > 0 && heads > 0,
+		contextLength,
+		device: info.device,
+		dtype: info.dtype,
+		weights: info.weights,
+		notice: info.notice,
+	};
+}
+
+/** A model's family and the token ids the prompt code uses: FIM markers, stops, control tokens never output, the document start. */
+export interface TokenFacts {
+	codec: TokenCodec;
+	family: FamilySpec;
+	fim: FimTokenIds | null;
+	stopIds: Set<number>;
+	bannedIds: Set<number>;
+	startIds: number[];
+}
+
+/** The token facts of `family` in a local tokenizer (a local model's, or a server's that runs the same model). */
+export function tokenFacts(codec: TokenCodec, family: FamilySpec): TokenFacts {
 	const fimIds = family.fim
 		? { prefix: codec.idOf(family.fim.prefix), suffix: codec.idOf(family.fim.suffix), middle: codec.idOf(family.fim.middle) }
 		: undefined;
@@ -310,28 +370,38 @@ function describe(
 		stopIds.add(codec.eosTokenId);
 	}
 	const startId = family.documentStart === undefined ? undefined : codec.idOf(family.documentStart);
-	const tokenizerMax = Number(tokenizer.model_max_length);
-	const contextLength =
-		num(config, 'n_positions', 'max_position_embeddings', 'n_ctx') ??
-		(Number.isFinite(tokenizerMax) && tokenizerMax < 1e6 ? tokenizerMax : 2048);
 	return {
-		request: info.request,
-		label: info.label,
 		codec,
 		family,
-		spec: info.source.spec,
 		fim,
 		stopIds,
 		bannedIds: new Set(codec.specialIds.filter((id) => !stopIds.has(id))),
 		startIds: startId === undefined ? [] : [startId],
-		layers,
-		heads,
-		runner,
-		hasAttention: runner.attentionLayers === layers && layers > 0 && heads > 0,
-		contextLength,
-		device: info.device,
-		dtype: info.dtype,
-		weights: info.weights,
-		notice: info.notice,
 	};
+}
+
+/**
+ * The tokenizer of the model a setting names, with the family it belongs to, when its files
+ * are on this machine (the embedded model, a folder, a hub model downloaded before); undefined
+ * otherwise. Loads no weights and downloads nothing: an inference server runs the model.
+ */
+export async function localTokenizer(setting: string, extensionPath: string): Promise<{ codec: TokenCodec; family: FamilySpec } | undefined> {
+	let folder: string;
+	let spec: ModelSpec | undefined;
+	try {
+		const source = resolveModelSource(setting, extensionPath, os.homedir());
+		folder = source.kind === 'folder' ? source.path : path.join(env.cacheDir ?? '', source.id);
+		spec = source.spec;
+	} catch {
+		return undefined;
+	}
+	if (!fs.existsSync(path.join(folder, 'tokenizer.json'))) {
+		return undefined;
+	}
+	try {
+		const codec = new TokenCodec((await AutoTokenizer.from_pretrained(folder)) as PreTrainedTokenizer);
+		return { codec, family: familyFor(spec, (t) => codec.idOf(t) !== undefined) };
+	} catch {
+		return undefined;
+	}
 }

@@ -108,5 +108,31 @@ export function familyFor(spec: ModelSpec | undefined, hasToken: (token: string)
 			return family;
 		}
 	}
-	return { stop: ['<|endoftext|>', '<|im_end|>', '</s>', '<|eot_id|>'], repetitionPenalty: 1.1, chatTasks: true };
+	return GENERIC_FAMILY;
+}
+
+/** A model of no known family: the usual stop tokens, chat prompts for the commands, no FIM. */
+export const GENERIC_FAMILY: FamilySpec = { stop: ['<|endoftext|>', '<|im_end|>', '</s>', '<|eot_id|>'], repetitionPenalty: 1.1, chatTasks: true };
+
+/**
+ * The family an inference server's model name points to: a known model's id
+ * (or the id's last part: `deepseek-coder-1.3b-base`), else the longest family
+ * key inside the name, case-insensitively (`Qwen/Qwen2.5-Coder-1.5B`,
+ * `qwen2.5-coder:1.5b-base`, `glassbox-mini`). Undefined when none matches.
+ */
+export function familyKeyForName(name: string): string | undefined {
+	const lower = name.trim().toLowerCase();
+	if (lower === '') {
+		return undefined;
+	}
+	const known = registry.models.find((m) => {
+		const id = m.id.toLowerCase();
+		return id === lower || id.split('/').pop() === lower.split('/').pop();
+	});
+	if (known && registry.families[known.family]) {
+		return known.family;
+	}
+	return Object.keys(registry.families)
+		.sort((a, b) => b.length - a.length)
+		.find((key) => lower.includes(key));
 }

@@ -28,7 +28,9 @@ import {
 	HoldGenerationRequest,
 	LastCompletionRequest,
 	ModelStatusNotification,
+	ReconnectServerNotification,
 	ReleaseGenerationRequest,
+	ServerApiKeyRequest,
 	TextTaskRequest,
 } from '../../protocol/lsp';
 import { GenerateService } from './generateService';
@@ -93,6 +95,8 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
 		log,
 		error: (message) => connection.console.error(message),
 		beforeStep: stepGate ? (kind, step, token) => stepGate?.beforeStep(kind, step, token) : undefined,
+		// A client that does not answer (another editor) has no key to give.
+		apiKey: () => connection.sendRequest(ServerApiKeyRequest).then((key) => (typeof key === 'string' && key !== '' ? key : null), () => null),
 	});
 	completions = new InlineCompletionService(host, documents, notebooks, settings, log, (m) => connection.console.debug(m));
 	tasks = new TextTaskService(host, settings, connection);
@@ -119,6 +123,11 @@ connection.onDidChangeConfiguration(async () => {
 	settings.invalidate();
 	completions?.clear();
 	await requireHost().configure(await settings.get());
+});
+
+connection.onNotification(ReconnectServerNotification, () => {
+	completions?.clear();
+	void requireHost().reconnect();
 });
 
 connection.languages.inlineCompletion.on((params, token) => {

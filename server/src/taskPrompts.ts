@@ -1,17 +1,22 @@
 /**
  * Prompts for the text tasks (summarize, explain, documentation comment):
- * the chat template for instruct models, the family's templates as data from
- * models/registry.json otherwise, with the input cut to its token budget.
+ * the chat template for instruct models (on an inference server, its chat
+ * endpoint, which applies the model's own), the family's templates as data
+ * from models/registry.json otherwise, with the input cut to its token budget.
  */
 import { docCommentStyle, languageInfo, type TemplateGroup } from '../../protocol/languages';
 import type { TextTaskInput } from '../../protocol/lsp';
+import type { ChatTurn } from './backends';
 import { healLastToken } from './engine';
 import { registry, type TaskName, type TemplateSpec } from './modelRegistry';
 import type { LoadedModel } from './modelLoader';
 import { encodeHead, fimIds } from './prompt';
 
 export interface TaskPrompt {
+	/** The prompt's ids ([] when `messages` is set). */
 	ids: number[];
+	/** A chat for an inference server's chat endpoint, instead of ids. */
+	messages?: ChatTurn[];
 	stopStrings: string[];
 	inputTokens: number;
 	keptTokens: number;
@@ -65,12 +70,13 @@ export function buildTaskPrompt(loaded: LoadedModel, input: TextTaskInput, budge
 		indent: header.indent,
 	};
 
-	if (loaded.family.chatTasks && codec.hasChatTemplate) {
-		const ids = codec.chat([
+	if (loaded.family.chatTasks && (loaded.kind === 'remote' || codec.hasChatTemplate)) {
+		const messages: ChatTurn[] = [
 			{ role: 'system', content: registry.chatTasks.system },
 			{ role: 'user', content: fill(registry.chatTasks[input.task], values) },
-		]);
-		return { ids, stopStrings: [], inputTokens: allIds.length, keptTokens, healed: '' };
+		];
+		const chat = loaded.kind === 'remote' ? { ids: [], messages } : { ids: codec.chat(messages) };
+		return { ...chat, stopStrings: [], inputTokens: allIds.length, keptTokens, healed: '' };
 	}
 
 	const template = pickTemplate(loaded, input.task, languageInfo(input.languageId).templateGroup);

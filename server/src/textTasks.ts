@@ -76,7 +76,7 @@ export class TextTaskService {
 		const budget = Math.max(32, Math.min(settings.commands.maxInputTokens, loaded.contextLength - maxNew - TEMPLATE_ROOM));
 		// Very long input would cost a long tokenizer pass for text the model never reads.
 		const text = input.text.length > budget * 16 ? input.text.slice(0, budget * 16) : input.text;
-		const prompt = buildTaskPrompt(loaded, { ...input, text }, budget);
+		const prompt = await this.host.tokenized(loaded, () => buildTaskPrompt(loaded, { ...input, text }, budget), 'user', token);
 		const clipped = text.length < input.text.length;
 		// When the text was clipped before tokenizing, extrapolate its size from what was counted.
 		const inputTokens = clipped ? Math.round(prompt.inputTokens * (input.text.length / text.length)) : prompt.inputTokens;
@@ -90,7 +90,7 @@ export class TextTaskService {
 				: null;
 
 		const key = createHash('sha1')
-			.update(JSON.stringify([input.task, loaded.request, input.languageId, input.symbolName, maxNew, budget, prompt.ids]))
+			.update(JSON.stringify([input.task, loaded.request, input.languageId, input.symbolName, maxNew, budget, prompt.messages ?? prompt.ids]))
 			.digest('hex');
 		const cached = this.cache.get(key);
 		if (cached) {
@@ -102,6 +102,7 @@ export class TextTaskService {
 			kind: input.task,
 			title: this.title(input),
 			promptIds: prompt.ids,
+			messages: prompt.messages,
 			healed: prompt.healed,
 			sampling: { maxNewTokens: maxNew, greedy: true, temperature: 0, topK: 0, topP: 1, seed: 0 },
 			repetitionPenalty: loaded.family.repetitionPenalty,

@@ -30,7 +30,7 @@ export type HealingCodec = Pick<TokenCodec, 'tokenText' | 'tokensStartingWith' |
  * Remove the prompt's last token when it can be healed. `isControl` tells
  * control tokens (stop tokens, FIM markers); a prompt of one token is left alone.
  */
-export function healPrompt(codec: HealingCodec, ids: readonly number[], isControl: (id: number) => boolean): HealedPrompt {
+export function healPrompt(codec: Pick<HealingCodec, 'tokenText'>, ids: readonly number[], isControl: (id: number) => boolean): HealedPrompt {
 	const last = ids[ids.length - 1];
 	if (ids.length < 2 || last === undefined || isControl(last)) {
 		return { ids: [...ids], healed: '' };
@@ -80,6 +80,19 @@ function prefixTokens(codec: HealingCodec, text: string): string[] {
 		}
 	}
 	return found;
+}
+
+/**
+ * Whether a token with text `piece` may come next while `needed` is still to re-spell, by the
+ * rule of healingChoices: it starts with `needed`, or it is a proper prefix of it that stops
+ * before whitespace. For an inference server's tokens, where Glassbox sees only the few the
+ * server reports (whether the rest of `needed` can still be spelled is not checked).
+ */
+export function healingAllows(piece: string, needed: string): boolean {
+	if (piece === '' || piece.includes('\uFFFD')) {
+		return false;
+	}
+	return piece.startsWith(needed) || (needed.startsWith(piece) && /\s/.test(needed.charAt(piece.length)));
 }
 
 /** What is left to re-spell after a token with text `piece` was chosen. */

@@ -67,6 +67,28 @@ describe('llama.cpp client against llama-server', function () {
 		assert.strictEqual(await specialTokenId(client, 'def', signal), undefined);
 	});
 
+	it("gives each token's bytes with /tokenize's pieces, control tokens spelled out", async () => {
+		const signal = new AbortController().signal;
+		const pieces = await client.tokenizePieces!(PROMPT, signal);
+		assert.deepStrictEqual(pieces.map((p) => p.id), prompt);
+		assert.strictEqual(Buffer.concat(pieces.map((p) => p.bytes)).toString('utf8'), PROMPT);
+		// The rocket is four byte tokens, none valid UTF-8 alone: sent as numbers, kept as bytes.
+		const rocket = await client.tokenizePieces!('🚀', signal);
+		assert.strictEqual(rocket.length, 4);
+		assert.deepStrictEqual([...Buffer.concat(rocket.map((p) => p.bytes))], [...Buffer.from('🚀')]);
+		const [fim] = await client.tokenizePieces!('<fim_prefix>', signal, { special: true });
+		assert.deepStrictEqual({ id: fim!.id, text: Buffer.from(fim!.bytes).toString() }, { id: 4092, text: '<fim_prefix>' });
+	});
+
+	it("streams a chat through the server's chat endpoint, with top-k log probabilities", async () => {
+		const chat = { ...request(prompt, { maxTokens: 6 }), messages: [{ role: 'user' as const, content: 'Summarize: def add(a, b): return a + b' }] };
+		const result = await readAll(client.chat(chat, new AbortController().signal));
+		assert.strictEqual(result.tokens.length, 6);
+		assert.ok(result.tokens.every((t) => t.logprob !== null && t.top.length === 5 && Number.isInteger(t.id)));
+		// The model has no chat template; llama-server formats the chat as ChatML.
+		assert.deepStrictEqual(result.finish, { reason: 'length' });
+	});
+
 	it('streams greedy tokens with ids, log probabilities and the top 5, and how it finished', async () => {
 		const result = await readAll(client.stream(request(prompt), new AbortController().signal));
 		assert.strictEqual(result.tokens.length, 12);
@@ -91,6 +113,16 @@ describe('llama.cpp client against llama-server', function () {
 		assert.ok((again.finish?.cachedTokens ?? 0) >= prompt.length - 1, JSON.stringify(again.finish));
 		const uncached = await readAll(client.stream(request(prompt, { maxTokens: 2, cachePrompt: false }), new AbortController().signal));
 		assert.strictEqual(uncached.finish?.cachedTokens, 0);
+		// A stream left after its first token (a stop rule fired) knows what the cache gave too.
+		const early = client.stream(request(prompt, { maxTokens: 20 }), new AbortController().signal);
+		const seen: string[] = [];
+		for await (const token of early) {
+			seen.push(token.text);
+			break;
+		}
+		assert.strictEqual(seen.length, 1);
+		assert.strictEqual(early.finish, undefined);
+		assert.deepStrictEqual(early.prompt, { promptTokens: prompt.length, cachedTokens: prompt.length - 1 });
 	});
 
 	it('cancelling closes the HTTP stream and the server stops generating', async () => {

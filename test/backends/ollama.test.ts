@@ -8,7 +8,7 @@
  */
 import * as assert from 'assert';
 import { BackendError, createRemoteClient, readAll, type RemoteRequest } from '../../server/src/backends';
-import { generateBody, versionAtLeast } from '../../server/src/backends/ollama';
+import { chatRequestBody, generateBody, versionAtLeast } from '../../server/src/backends/ollama';
 import { json, ndjson, ScriptedServer } from '../support/scriptedServer';
 
 const SHOW = {
@@ -195,6 +195,28 @@ describe('Ollama client (documented bodies, Ollama v0.33 docs)', function () {
 		assert.deepStrictEqual(seen, ['    return']);
 		assert.ok(err instanceof BackendError && err.kind === 'cancelled', String(err));
 		await server.closed();
+	});
+
+	it("streams /api/chat: the messages with the same options, each line's message.content and logprobs", async () => {
+		// docs/api.md's streamed chat (message per line, a last line with done), with logprobs as /api/generate has them.
+		const lines = [
+			{ model: 'qwen2.5-coder:1.5b', created_at: '2023-08-04T08:52:19.385406455-07:00', message: { role: 'assistant', content: 'Adds', images: null }, done: false, logprobs: [{ token: 'Adds', logprob: -0.2, bytes: [65, 100, 100, 115], top_logprobs: [{ token: 'Adds', logprob: -0.2, bytes: [65] }, { token: 'Returns', logprob: -1.9, bytes: [82] }] }] },
+			{ model: 'qwen2.5-coder:1.5b', created_at: '2023-08-04T08:52:19.385406455-07:00', message: { role: 'assistant', content: ' two numbers.' }, done: false },
+			{ model: 'qwen2.5-coder:1.5b', created_at: '2023-08-04T19:22:45.499127Z', message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop', total_duration: 4883583458, prompt_eval_count: 26, eval_count: 2 },
+		];
+		server = await ScriptedServer.start({ 'POST /api/chat': ndjson(lines) });
+		const rest = { ...REQUEST, prompt: undefined };
+		const messages = [
+			{ role: 'system' as const, content: 'Be brief.' },
+			{ role: 'user' as const, content: 'Explain: def add(a, b): return a + b' },
+		];
+		const result = await readAll(createRemoteClient('ollama', { url: server.url, model: 'qwen2.5-coder:1.5b' }).chat({ ...rest, messages }, new AbortController().signal));
+		assert.deepStrictEqual(server.requests[0]!.body, chatRequestBody({ ...rest, messages }, 'qwen2.5-coder:1.5b'));
+		assert.deepStrictEqual((server.requests[0]!.body as { messages: unknown }).messages, messages);
+		assert.strictEqual(result.text, 'Adds two numbers.');
+		assert.deepStrictEqual(result.tokens[0]!.top.map((t) => t.text), ['Adds', 'Returns']);
+		assert.deepStrictEqual(result.tokens[1], { text: ' two numbers.', logprob: null, top: [] });
+		assert.deepStrictEqual(result.finish, { reason: 'stop', promptTokens: 26 });
 	});
 
 	it('needs a model name', async () => {

@@ -56,6 +56,17 @@ describe('OpenAI-compatible client against llama-server /v1', function () {
 		assert.strictEqual(viaText.finish?.cachedTokens, ids.length - 1);
 	});
 
+	it('streams /v1/chat/completions with logprobs.content[], and gives the same tokens as the llama.cpp client', async () => {
+		const messages = [{ role: 'user' as const, content: 'Explain: x = [i * i for i in range(10)]' }];
+		const base = { maxTokens: 8, temperature: 0, topK: 0, topP: 1, seed: 1, topLogprobs: 3, stop: [], bannedTokens: CONTROL, messages };
+		const viaOpenAi = await readAll(createRemoteClient('openai', { url: `${server.url}/v1`, model: 'glassbox-mini' }).chat(base, new AbortController().signal));
+		const viaLlama = await readAll(createRemoteClient('llama.cpp', { url: server.url }).chat(base, new AbortController().signal));
+		assert.strictEqual(viaOpenAi.tokens.length, 8);
+		assert.ok(viaOpenAi.tokens.every((t) => t.top.length === 3 && t.logprob !== null));
+		assert.strictEqual(viaOpenAi.text, viaLlama.text);
+		assert.strictEqual(viaOpenAi.finish?.reason, 'length');
+	});
+
 	it('cancelling closes the HTTP stream and the server stops generating', async () => {
 		const from = server.log.length;
 		const abort = new AbortController();

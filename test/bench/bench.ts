@@ -5,13 +5,16 @@
  * p50/p95 and the ratio of medians; the target is LSP within 1.2x of raw.
  * Each LSP completion is followed at once by its raw run, so the median of
  * these paired ratios is printed too: it is steadier on a machine whose speed
- * drifts. Also checks that both produce the same tokens.
+ * drifts. Also checks that both produce the same tokens. Then the same
+ * completions through the inference-server backends beside the local engine
+ * (servers.ts).
  */
 import * as path from 'path';
 import { LastCompletionRequest } from '../../protocol/lsp';
 import { percentile, sourceText } from './benchText';
 import { REPO_ROOT, ServerHarness } from '../support/serverHarness';
 import { RawDecoder } from './rawLoop';
+import { benchServers } from './servers';
 
 // Enough runs that a noisy machine's medians settle (about a minute in all).
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
@@ -40,11 +43,13 @@ async function main(): Promise<void> {
 	console.log(`Model: ${status.label} (${status.device}, ${status.dtype}), context ${status.contextLength}; ${RUNS} runs per size after ${WARMUP} warm-up runs.`);
 
 	const results: { target: number; samples: Sample[] }[] = [];
+	const texts = new Map<number, string>();
 	for (const target of [200, 1000]) {
 		// About 3.2 characters a token in this code; the server cuts to its budget anyway.
 		let end = Math.round(target * 3.2);
 		end = source.lastIndexOf('\n', end) + 1;
 		const text = source.slice(0, end) + '\t';
+		texts.set(target, text);
 		const lines = text.split('\n');
 		const position = { line: lines.length - 1, character: lines[lines.length - 1].length };
 		const samples: Sample[] = [];
@@ -87,6 +92,10 @@ async function main(): Promise<void> {
 				`${percentile(samples.map((s) => s.engineMs), 50).toFixed(1).padStart(9)}ms ` +
 				`${percentile(rawMs, 50).toFixed(1).padStart(7)}ms ${percentile(rawMs, 95).toFixed(1).padStart(7)}ms   ${ratio.toFixed(2)}x ${ratio <= 1.2 ? '(within 1.2x)' : '(OVER 1.2x) '} ${paired.toFixed(2)}x`,
 		);
+	}
+
+	if (process.env.BENCH_SERVERS !== '0') {
+		await benchServers(texts, Number(process.env.BENCH_SERVER_RUNS ?? RUNS), WARMUP, SETTINGS);
 	}
 }
 

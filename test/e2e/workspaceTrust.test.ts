@@ -11,7 +11,8 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import { parse } from 'jsonc-parser';
 import * as path from 'path';
-import { REPO_ROOT, type CodeServer } from './support/codeServer';
+import { REPO_ROOT } from './support/codeServer';
+import { glassboxLog, waitForLog } from './support/glassboxLog';
 import { waitFor } from './support/processes';
 import { useSession } from './support/session';
 
@@ -29,30 +30,6 @@ function repositoryWithModel(settings: (modelFolder: string) => Record<string, u
 		fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
 		fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify(settings(modelFolder), null, '\t'));
 	};
-}
-
-/** The Glassbox output channel as written to disk by this instance's extension host. */
-function glassboxLog(server: CodeServer): string {
-	const found: string[] = [];
-	const visit = (dir: string): void => {
-		for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-			const full = path.join(dir, entry.name);
-			if (entry.isDirectory()) {
-				visit(full);
-			} else if (entry.name === 'Glassbox.log') {
-				found.push(fs.readFileSync(full, 'utf8'));
-			}
-		}
-	};
-	const logs = path.join(server.userDataDir, 'logs');
-	if (fs.existsSync(logs)) {
-		visit(logs);
-	}
-	return found.join('\n');
-}
-
-function waitForLog(server: CodeServer, pattern: RegExp): Promise<string> {
-	return waitFor(`a line matching ${pattern} in the Glassbox log`, 30_000, () => pattern.exec(glassboxLog(server))?.[0] ?? false);
 }
 
 function readSettings(file: string): Record<string, unknown> {

@@ -7,7 +7,7 @@
 import * as assert from 'assert';
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import { TokenCodec } from '../../server/src/tokenCodec';
-import { healingChoices, healPrompt, remainingAfter, visibleText } from '../../server/src/tokenHealing';
+import { healingAllows, healingChoices, healPrompt, remainingAfter, visibleText } from '../../server/src/tokenHealing';
 import { loadTokenizer } from './modelHarness';
 
 describe('token healing and UTF-8 (embedded tokenizer)', function () {
@@ -41,6 +41,24 @@ describe('token healing and UTF-8 (embedded tokenizer)', function () {
 		const [start] = codec.specialIds;
 		assert.strictEqual(healPrompt(codec, [...codec.encode('x = '), start], control).healed, '');
 		assert.strictEqual(healPrompt(codec, codec.encode('x'), control).healed, '');
+	});
+
+	it("allows a server's token by the same rule healingChoices applies to the whole vocabulary", () => {
+		// A server reports only its top tokens, by text: healingAllows must agree with healingChoices on them.
+		for (const healed of ['\n    ', ' ', 'resu', '.log', '\n\t']) {
+			const allowed = new Set(healingChoices(codec, healed));
+			for (let id = 0; id < codec.vocabSize; id++) {
+				if (control(id)) {
+					continue;
+				}
+				const text = codec.tokenText(id);
+				if (text.includes('\uFFFD')) {
+					continue;
+				}
+				// healingChoices also checks that the rest can still be spelled, which a byte-level vocabulary always can.
+				assert.strictEqual(healingAllows(text, healed), allowed.has(id), `${JSON.stringify(healed)}: ${JSON.stringify(text)}`);
+			}
+		}
 	});
 
 	it('allows tokens that extend the healed text and tokens that are a prefix of it', () => {

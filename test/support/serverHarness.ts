@@ -34,7 +34,9 @@ import {
 	GenerationEventNotification,
 	HoldGenerationRequest,
 	ModelStatusNotification,
+	ReconnectServerNotification,
 	ReleaseGenerationRequest,
+	ServerApiKeyRequest,
 	type EngineStats,
 	type GenerationEventParams,
 	type ModelStatus,
@@ -53,6 +55,8 @@ export interface HarnessOptions {
 	storagePath?: string;
 	/** The answer to the server's download confirmation (default: decline). */
 	confirmDownload?: boolean;
+	/** The inference server's API key the client gives (VS Code's SecretStorage in the extension); default none. */
+	apiKey?: string | null;
 }
 
 export class ServerHarness {
@@ -68,6 +72,10 @@ export class ServerHarness {
 	exited = false;
 	/** Models the server asked to download. */
 	readonly confirmations: string[] = [];
+	/** What the client answers to ServerApiKeyRequest; change it, then reconnectServer(). */
+	apiKey: string | null = null;
+	/** How often the server asked for the API key. */
+	apiKeyRequests = 0;
 	private ownsStorage = true;
 
 	private constructor(
@@ -92,6 +100,7 @@ export class ServerHarness {
 		const connection = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
 		const harness = new ServerHarness(child, connection, options.settings ?? {}, storagePath);
 		harness.ownsStorage = options.storagePath === undefined;
+		harness.apiKey = options.apiKey ?? null;
 		child.stderr.on('data', (d: Buffer) => harness.logs.push(d.toString()));
 		child.on('exit', (code, signal) => {
 			harness.exited = true;
@@ -103,6 +112,10 @@ export class ServerHarness {
 			return params.items.map((item) => (item.section === 'glassbox' ? harness.settings : null));
 		});
 		connection.onRequest(RegistrationRequest.type, () => undefined);
+		connection.onRequest(ServerApiKeyRequest, () => {
+			harness.apiKeyRequests++;
+			return harness.apiKey;
+		});
 		connection.onRequest(ConfirmDownloadRequest, (params) => {
 			harness.confirmations.push(params.model);
 			return options.confirmDownload === true;
@@ -247,6 +260,13 @@ export class ServerHarness {
 
 	stats(): Promise<EngineStats> {
 		return this.connection.sendRequest(EngineStatsRequest);
+	}
+
+	/** Tell the server to connect to its inference server again (as the key commands and Retry do); returns the status count before. */
+	async reconnectServer(): Promise<number> {
+		const count = this.statuses.length;
+		await this.connection.sendNotification(ReconnectServerNotification, {});
+		return count;
 	}
 
 	/** Change the settings the client reports and tell the server (returns the status count before). */

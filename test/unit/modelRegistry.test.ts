@@ -5,7 +5,7 @@ import * as path from 'path';
 import { DTYPES } from '../../protocol/settings';
 import { DEFAULT_HUB, hubEndpoint } from '../../server/src/hubDownload';
 import { dtypeInFolder, findWeights, missingModelFiles, weightBase, weightCandidates } from '../../server/src/modelFiles';
-import { familyFor, registry, resolveModelSource } from '../../server/src/modelRegistry';
+import { familyFor, familyKeyForName, registry, resolveModelSource } from '../../server/src/modelRegistry';
 import { judgeLogits, UNIFORM_ENTROPY_SHARE } from '../../server/src/sanityCheck';
 
 describe('model registry', () => {
@@ -20,6 +20,21 @@ describe('model registry', () => {
 		assert.strictEqual(hub.kind, 'hub');
 		assert.strictEqual(hub.spec?.family, 'qwen2.5-coder');
 		assert.strictEqual(resolveModelSource('someone/unknown-model', '/ext', '/h').spec, undefined);
+	});
+	it("reads an inference server's model name as a family", () => {
+		const cases: [string, string | undefined][] = [
+			['glassbox-mini', 'glassbox'],
+			['Qwen/Qwen2.5-Coder-1.5B', 'qwen2.5-coder'],
+			['qwen2.5-coder:1.5b-base', 'qwen2.5-coder'],
+			['deepseek-coder-1.3b-base', 'deepseek-coder'],
+			['bigcode/starcoder2-3b', 'starcoder'],
+			['HuggingFaceTB/SmolLM2-135M-Instruct', 'smollm2'],
+			['meta-llama/Llama-3.1-8B', undefined],
+			['', undefined],
+		];
+		for (const [name, family] of cases) {
+			assert.strictEqual(familyKeyForName(name), family, name);
+		}
 	});
 	it('explains a setting that is none of the three', () => {
 		assert.throws(() => resolveModelSource('relative/path/to/../x', '/ext', '/h'), /neither/);

@@ -1,7 +1,8 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { DEFAULT_SETTINGS, isLanguageEnabled, parseSettings, RESTRICTED_SETTINGS, SETTINGS_SECTION } from '../../protocol/settings';
+import registry from '../../models/registry.json';
+import { DEFAULT_SETTINGS, isLanguageEnabled, parseSettings, RESTRICTED_SETTINGS, SERVER_FAMILIES, serverUrlOf, SETTINGS_SECTION } from '../../protocol/settings';
 
 /** Flatten the settings object into dotted keys, as package.json declares them. */
 function flatten(value: Record<string, unknown>, prefix: string, out: Record<string, unknown> = {}): Record<string, unknown> {
@@ -61,7 +62,7 @@ describe('settings', () => {
 			}
 			if (spec.minimum !== undefined) {
 				const parts = key.split('.').slice(1);
-				const raw = { [parts[0]]: { [parts[1]]: spec.minimum - 1000 } };
+				const raw = parts.length === 1 ? { [parts[0]]: spec.minimum - 1000 } : { [parts[0]]: { [parts[1]]: spec.minimum - 1000 } };
 				const parsed = flatten(parseSettings(raw) as unknown as Record<string, unknown>, SETTINGS_SECTION);
 				assert.strictEqual(parsed[key], spec.minimum, key);
 			}
@@ -85,6 +86,25 @@ describe('settings', () => {
 		assert.strictEqual(s.completion.multiline, 'never');
 		assert.strictEqual(s.commands.maxInputTokens, 101);
 		assert.strictEqual(parseSettings({ model: '' }).model, 'embedded');
+	});
+
+	it("offers the registry's families for glassbox.serverFamily, after 'auto'", () => {
+		assert.deepStrictEqual([...SERVER_FAMILIES], ['auto', ...Object.keys(registry.families)]);
+		assert.deepStrictEqual(declared['glassbox.serverFamily'].enum, [...SERVER_FAMILIES]);
+	});
+
+	it('keeps every setting that names a server or its model out of a workspace', () => {
+		for (const key of ['glassbox.backend', 'glassbox.serverUrl', 'glassbox.serverModel', 'glassbox.serverFamily']) {
+			assert.strictEqual(RESTRICTED_SETTINGS[key], 'machine', key);
+		}
+	});
+
+	it("uses the server kind's usual local address when glassbox.serverUrl is empty", () => {
+		const s = parseSettings({ backend: 'ollama', serverUrl: '  ', serverTimeoutMs: 10 });
+		assert.strictEqual(serverUrlOf(s), 'http://127.0.0.1:11434');
+		assert.strictEqual(s.serverTimeoutMs, 500);
+		assert.strictEqual(serverUrlOf(parseSettings({ backend: 'openai', serverUrl: 'http://gpu:8000/v1' })), 'http://gpu:8000/v1');
+		assert.strictEqual(serverUrlOf(parseSettings({ backend: 'vllm', serverUrl: 'http://gpu:8000' })), '', 'an unknown backend is local');
 	});
 
 	it('per-language switches fall back to "*"', () => {

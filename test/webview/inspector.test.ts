@@ -21,7 +21,7 @@ import { formatNumber, formatPercent, shortToken } from '../../media/src/format'
 import { probabilityBucket } from '../../media/src/transforms';
 import { packedHeadSize, packedRowOffset, type AttentionLayerData, type GenerationRecord } from '../../protocol/generation';
 import { AttentionLayerRequest, GenerateCommand, StopCommand, type EntryView, type IpcMessage } from '../../protocol/webview';
-import { loadFixture, type GenerationFixture } from './fixture';
+import { loadFixture, loadServerFixture, type GenerationFixture } from './fixture';
 import type { ShimSetup } from './hostShim';
 import { THEMES } from './themes';
 
@@ -144,6 +144,7 @@ describe('inspector webview in Chromium', function () {
 	this.timeout(120_000);
 
 	let fixture: GenerationFixture;
+	let serverRecord: GenerationRecord;
 	let shown: GenerationRecord;
 	let injectedStep: number;
 	let promptLength: number;
@@ -160,6 +161,7 @@ describe('inspector webview in Chromium', function () {
 
 	before(async () => {
 		fixture = loadFixture();
+		serverRecord = loadServerFixture().record;
 		if (!fs.existsSync(BUNDLE)) {
 			throw new Error('media/dist/panel.js is missing: run `node esbuild.js webview` first.');
 		}
@@ -178,7 +180,7 @@ describe('inspector webview in Chromium', function () {
 		const noAttention: GenerationRecord = { ...structuredClone(fixture.record), id: `${fixture.record.id}-no-attention`, attention: null };
 		noAttention.title = 'Same tokens, attention removed';
 		const setup: ShimSetup = {
-			entries: [entryFor(shown, 'g2', fixture.prompt), entryFor(noAttention, 'g1', fixture.prompt)],
+			entries: [entryFor(shown, 'g2', fixture.prompt), entryFor(noAttention, 'g1', fixture.prompt), entryFor(serverRecord, 'g0', fixture.prompt)],
 			model: { label: fixture.source.model, device: fixture.source.device, state: 'ready', detail: null },
 			layers: { [shown.id]: fixture.attention },
 			generation: { chunks: fixture.chunks, record: shown, delayMs: 40 },
@@ -455,6 +457,29 @@ describe('inspector webview in Chromium', function () {
 		await message.waitFor({ state: 'visible' });
 		assert.match((await message.textContent()) ?? '', /export has no attention outputs/);
 		assert.equal(await page.locator('#attention-body').isHidden(), true);
+		await page.selectOption('#history', 'g2');
+		await page.locator('#attention-body').waitFor({ state: 'visible' });
+	});
+
+	it("a server's generation: colours and alternatives, entropy marked estimated, and why there is no attention", async () => {
+		await page.selectOption('#history', 'g0');
+		const message = page.locator('#attention-message');
+		await message.waitFor({ state: 'visible' });
+		assert.equal(await message.textContent(), 'Inference servers do not return attention, so there is none to show for this generation.');
+		assert.match((await page.locator('#gen-meta').textContent()) ?? '', /glassbox-mini on the llama\.cpp server at http:\/\/127\.0\.0\.1:\d+/);
+		const strip = tokens();
+		assert.equal(await strip.count(), serverRecord.steps.length);
+		const i = serverRecord.steps.reduce((best, step, k) => (step.prob < serverRecord.steps[best].prob ? k : best), 0);
+		const step = serverRecord.steps[i];
+		assert.equal(step.entropyEstimated, true, 'recorded from the server with its entropy estimated');
+		assert.equal(await strip.nth(i).getAttribute('data-bucket'), String(probabilityBucket(step.prob)));
+		await strip.nth(i).hover();
+		const card = page.locator('#token-card');
+		await card.waitFor({ state: 'visible' });
+		const text = (await card.textContent()) ?? '';
+		assert.ok(text.includes(`entropy ≥ ${formatNumber(step.entropy)} nats (estimated from the top ${step.top.length})`), text);
+		assert.equal(await card.locator('tbody tr').count(), step.top.length + (step.top.some((a) => a.id === step.id) ? 0 : 1));
+		await page.mouse.move(0, 0);
 		await page.selectOption('#history', 'g2');
 		await page.locator('#attention-body').waitFor({ state: 'visible' });
 	});

@@ -2,9 +2,12 @@
  * Records test/webview/fixtures/generation.json from the real embedded model:
  * starts the built language server, prompts it through GenerateRequest (greedy,
  * so a re-recording gives the same tokens), keeps the streamed chunks, then
- * fetches every attention layer through AttentionRequest.
+ * fetches every attention layer through AttentionRequest. With --server it
+ * records fixtures/server-generation.json instead: the same prompt through
+ * the llama.cpp backend on a real llama-server serving the model as GGUF
+ * (no attention; entropy estimated from the top alternatives).
  *
- *   node esbuild.js && npx tsx test/webview/record-fixture.ts
+ *   node esbuild.js && npx tsx test/webview/record-fixture.ts [--server]
  */
 import { spawn } from 'child_process';
 import * as fs from 'fs';
@@ -33,15 +36,26 @@ import {
 	ModelStatusNotification,
 	type ModelStatus,
 } from '../../protocol/lsp';
-import { FIXTURE_PATH, type GenerationFixture } from './fixture';
+import { LlamaServer } from '../support/llamaServer';
+import { FIXTURE_PATH, SERVER_FIXTURE_PATH, type GenerationFixture } from './fixture';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SERVER = path.join(ROOT, 'dist', 'server', 'server.js');
 const PROMPT = 'def fibonacci(n):\n';
 const SAMPLING: SamplingOptions = { maxNewTokens: 24, greedy: true, temperature: 1, topK: 0, topP: 1, seed: 0 };
 const LOAD_TIMEOUT_MS = 300_000;
+const THROUGH_SERVER = process.argv.includes('--server');
 
 async function main(): Promise<void> {
+	const llama = THROUGH_SERVER ? await LlamaServer.start() : undefined;
+	try {
+		await recordWith(llama ? { backend: 'llama.cpp', serverUrl: llama.url } : {});
+	} finally {
+		await llama?.stop();
+	}
+}
+
+async function recordWith(settings: Record<string, unknown>): Promise<void> {
 	if (!fs.existsSync(SERVER)) {
 		throw new Error(`${path.relative(ROOT, SERVER)} is missing: run \`node esbuild.js\` first.`);
 	}
@@ -55,7 +69,7 @@ async function main(): Promise<void> {
 	const connection = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
 
 	// The client's side of the server's requests: default settings, no downloads.
-	connection.onRequest(ConfigurationRequest.type, (params) => params.items.map(() => ({})));
+	connection.onRequest(ConfigurationRequest.type, (params) => params.items.map(() => settings));
 	connection.onRequest(RegistrationRequest.type, () => undefined);
 	connection.onRequest(WorkDoneProgressCreateRequest.type, () => undefined);
 	connection.onRequest(ConfirmDownloadRequest, () => false);
@@ -118,7 +132,7 @@ async function record(connection: ProtocolConnection, loaded: Promise<ModelStatu
 	});
 	await connection.sendNotification(InitializedNotification.type, {});
 	const ready = await loaded;
-	if (!ready.hasAttention) {
+	if (!ready.hasAttention && !THROUGH_SERVER) {
 		throw new Error(`Model ${ready.label} reports no attention outputs; the webview test needs them.`);
 	}
 
@@ -129,18 +143,18 @@ async function record(connection: ProtocolConnection, loaded: Promise<ModelStatu
 	});
 	const generation = await connection.sendRequest(GenerateRequest, { prompt: PROMPT, sampling: SAMPLING, partialResultToken });
 	progress.dispose();
-	if (!generation.attention) {
+	if (!generation.attention && !THROUGH_SERVER) {
 		throw new Error('The generation came back without attention.');
 	}
 	const attention = [];
-	for (let layer = 0; layer < generation.attention.layers; layer++) {
+	for (let layer = 0; layer < (generation.attention?.layers ?? 0); layer++) {
 		attention.push(await connection.sendRequest(AttentionRequest, { generationId: generation.id, layer }));
 	}
 
 	const fixture: GenerationFixture = {
 		source: {
 			recordedAt: new Date().toISOString(),
-			command: 'npx tsx test/webview/record-fixture.ts',
+			command: `npx tsx test/webview/record-fixture.ts${THROUGH_SERVER ? ' --server' : ''}`,
 			serverBundle: 'dist/server/server.js',
 			model: ready.label,
 			device: ready.device,
@@ -152,11 +166,12 @@ async function record(connection: ProtocolConnection, loaded: Promise<ModelStatu
 		record: generation,
 		attention,
 	};
-	fs.mkdirSync(path.dirname(FIXTURE_PATH), { recursive: true });
-	fs.writeFileSync(FIXTURE_PATH, `${JSON.stringify(fixture, null, '\t')}\n`);
+	const file = THROUGH_SERVER ? SERVER_FIXTURE_PATH : FIXTURE_PATH;
+	fs.mkdirSync(path.dirname(file), { recursive: true });
+	fs.writeFileSync(file, `${JSON.stringify(fixture, null, '\t')}\n`);
 	console.log(
-		`Wrote ${path.relative(ROOT, FIXTURE_PATH)}: ${generation.promptTokens.length} prompt + ${generation.steps.length} generated tokens, ` +
-			`${attention.length} layers × ${generation.attention.heads} heads, ${chunks.length} streamed chunks.`,
+		`Wrote ${path.relative(ROOT, file)}: ${generation.promptTokens.length} prompt + ${generation.steps.length} generated tokens, ` +
+			`${attention.length} layers × ${generation.attention?.heads ?? 0} heads, ${chunks.length} streamed chunks.`,
 	);
 }
 

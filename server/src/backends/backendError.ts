@@ -106,7 +106,8 @@ export function errorForStatus(ctx: ErrorContext, status: number, detail: string
 }
 
 export function malformed(ctx: ErrorContext, what: string, cause?: unknown): BackendError {
-	return new BackendError('malformed', `${at(ctx)} sent a malformed answer: ${what}. Is this a ${SERVER_LABELS[ctx.server]}?`, undefined, { cause });
+	const label = SERVER_LABELS[ctx.server];
+	return new BackendError('malformed', `${at(ctx)} sent a malformed answer: ${what}. Is this ${/^[aeiou]/i.test(label) ? 'an' : 'a'} ${label}?`, undefined, { cause });
 }
 
 export function streamCut(ctx: ErrorContext, cause?: unknown): BackendError {

@@ -21,14 +21,18 @@
  */
 import { malformed, streamCut, BackendError } from './backendError';
 import { connect, isRecord, readJson, send, sseData, type Connection } from './http';
+import { chatBody, openAiStream } from './openaiCompat';
+import { chatChoiceTokens } from './openaiLogprobs';
 import type {
 	RemoteAlternative,
+	RemoteChatRequest,
 	RemoteClient,
 	RemoteEndpoint,
 	RemoteRequest,
 	RemoteServerInfo,
 	RemoteStream,
 	RemoteToken,
+	TokenPiece,
 } from './remoteClient';
 import { TokenStream } from './tokenStream';
 
@@ -77,12 +81,34 @@ export class LlamaCppClient implements RemoteClient {
 		return tokens as number[];
 	}
 
+	/** `with_pieces`: each token's text, or its bytes as numbers where they are not valid UTF-8 alone. */
+	async tokenizePieces(text: string, signal: AbortSignal, options: { special?: boolean } = {}): Promise<TokenPiece[]> {
+		const body = { content: text, add_special: false, parse_special: options.special ?? false, with_pieces: true };
+		const json = await readJson(this.conn, await send(this.conn, 'POST', 'tokenize', body, signal));
+		const tokens = isRecord(json) ? json.tokens : undefined;
+		if (!Array.isArray(tokens)) throw malformed(this.conn.ctx, '/tokenize did not return a list of tokens');
+		const encoder = new TextEncoder();
+		return tokens.map((t): TokenPiece => {
+			if (!isRecord(t) || !Number.isInteger(t.id)) throw malformed(this.conn.ctx, '/tokenize returned a token without an id');
+			const piece = t.piece;
+			if (typeof piece === 'string') return { id: t.id as number, bytes: encoder.encode(piece) };
+			if (Array.isArray(piece) && piece.every((b) => Number.isInteger(b) && b >= 0 && b < 256)) return { id: t.id as number, bytes: Uint8Array.from(piece as number[]) };
+			throw malformed(this.conn.ctx, '/tokenize returned a token without its piece');
+		});
+	}
+
+	/** llama-server's OpenAI-compatible chat endpoint, which applies the model's chat template (or ChatML). */
+	chat(request: RemoteChatRequest, signal: AbortSignal): RemoteStream {
+		return openAiStream(this.conn, 'v1/chat/completions', { ...chatBody(request, undefined), ...samplerOff(request.repetitionPenalty) }, chatChoiceTokens, signal);
+	}
+
 	stream(request: RemoteRequest, signal: AbortSignal): RemoteStream {
 		const conn = this.conn;
-		return new TokenStream(async function* (end) {
+		return new TokenStream(async function* (end, promptSeen) {
 			const reply = await send(conn, 'POST', 'completion', completionBody(request), signal);
 			for await (const data of sseData(conn, reply.body)) {
 				const chunk = parseChunk(conn, data);
+				if (chunk.prompt) promptSeen(chunk.prompt);
 				yield* chunk.tokens;
 				if (chunk.final) {
 					end(chunk.final);
@@ -107,28 +133,40 @@ export function completionBody(r: RemoteRequest): Record<string, unknown> {
 		top_k: r.topK,
 		top_p: r.topP,
 		seed: r.seed,
-		samplers: ['top_k', 'top_p', 'temperature'],
-		min_p: 0,
-		typical_p: 1,
-		repeat_penalty: 1,
-		repeat_last_n: 0,
-		presence_penalty: 0,
-		frequency_penalty: 0,
-		dry_multiplier: 0,
-		xtc_probability: 0,
-		mirostat: 0,
+		...samplerOff(r.repetitionPenalty),
 		n_probs: r.topLogprobs,
 		post_sampling_probs: false,
 		stop: [...r.stop],
 		stream: true,
 		cache_prompt: r.cachePrompt ?? true,
+		// Each event says how much of the prompt came from the cache, so a stream closed early knows it.
+		timings_per_token: true,
 	};
 	if (r.bannedTokens && r.bannedTokens.length > 0) body.logit_bias = r.bannedTokens.map((id) => [id, false]);
 	return body;
 }
 
+/** The sampler settings that switch off what llama-server adds by default; a repetition penalty only when asked for. */
+function samplerOff(repetitionPenalty = 1): Record<string, unknown> {
+	const penalize = repetitionPenalty !== 1;
+	return {
+		samplers: penalize ? ['penalties', 'top_k', 'top_p', 'temperature'] : ['top_k', 'top_p', 'temperature'],
+		min_p: 0,
+		typical_p: 1,
+		repeat_penalty: repetitionPenalty,
+		repeat_last_n: penalize ? 64 : 0,
+		presence_penalty: 0,
+		frequency_penalty: 0,
+		dry_multiplier: 0,
+		xtc_probability: 0,
+		mirostat: 0,
+	};
+}
+
 interface ParsedChunk {
 	tokens: RemoteToken[];
+	/** With `timings_per_token`, every event has these. */
+	prompt?: { promptTokens?: number; cachedTokens?: number };
 	final?: { reason: 'stop' | 'length'; promptTokens?: number; cachedTokens?: number };
 }
 
@@ -166,7 +204,10 @@ export function parseChunk(conn: Connection, data: string): ParsedChunk {
 		if (id !== undefined) token.id = id;
 		tokens.push(token);
 	}
-	if (json.stop !== true) return { tokens };
+	const prompt: ParsedChunk['prompt'] = {};
+	if (typeof json.tokens_evaluated === 'number') prompt.promptTokens = json.tokens_evaluated;
+	if (isRecord(json.timings) && typeof json.timings.cache_n === 'number') prompt.cachedTokens = json.timings.cache_n;
+	if (json.stop !== true) return prompt.cachedTokens === undefined ? { tokens } : { tokens, prompt };
 	const final: ParsedChunk['final'] = { reason: json.stop_type === 'limit' ? 'length' : 'stop' };
 	if (typeof json.tokens_evaluated === 'number') final.promptTokens = json.tokens_evaluated;
 	// `tokens_cached` counts the whole cache after generating; `timings.cache_n` is the prompt's reused part.

@@ -7,12 +7,23 @@
  * is newline-delimited JSON: `{response, done: false, logprobs?: [{token,
  * logprob, bytes, top_logprobs: [{token, logprob, bytes}]}]}` per chunk, then
  * `{done: true, done_reason, prompt_eval_count, ...}`; an error after the
- * stream started comes as a line `{error: "..."}`.
+ * stream started comes as a line `{error: "..."}`. The commands of chat models
+ * use POST /api/chat, whose lines carry `message: {role, content}` instead of
+ * `response` (and the same `logprobs`).
  */
 import { BackendError, malformed, streamCut, unsupported } from './backendError';
-import { connect, isRecord, readJson, send, ndjsonValues, type Connection } from './http';
+import { connect, isRecord, readJson, send, ndjsonValues, type Connection, type Reply } from './http';
 import { logprobTokens, ShapeError, spellText } from './openaiLogprobs';
-import type { RemoteClient, RemoteEndpoint, RemoteRequest, RemoteServerInfo, RemoteStream, RemoteToken } from './remoteClient';
+import type {
+	RemoteChatRequest,
+	RemoteClient,
+	RemoteEndpoint,
+	RemoteFinish,
+	RemoteRequest,
+	RemoteServerInfo,
+	RemoteStream,
+	RemoteToken,
+} from './remoteClient';
 import { TokenStream } from './tokenStream';
 
 /** The first Ollama release that returns log probabilities from /api/generate. */
@@ -57,20 +68,18 @@ export class OllamaClient implements RemoteClient {
 		return new TokenStream(async function* (end) {
 			const model = requireModel();
 			if (typeof request.prompt !== 'string') throw unsupported(conn.ctx, 'Ollama takes the prompt as text, not token ids');
-			const reply = await send(conn, 'POST', 'api/generate', generateBody(request, model), signal);
-			for await (const line of ndjsonValues(conn, reply.body)) {
-				if (!isRecord(line)) throw malformed(conn.ctx, 'a line that is not an object');
-				if (line.error !== undefined) {
-					throw new BackendError('server-error', `Ollama server at ${conn.ctx.origin} failed while generating: ${String(line.error)}.`);
-				}
-				yield* lineTokens(conn, line);
-				if (line.done === true) {
-					const reason = line.done_reason === 'length' ? 'length' : 'stop';
-					end(typeof line.prompt_eval_count === 'number' ? { reason, promptTokens: line.prompt_eval_count } : { reason });
-					return;
-				}
-			}
-			throw streamCut(conn.ctx);
+			yield* ollamaLines(conn, await send(conn, 'POST', 'api/generate', generateBody(request, model), signal), (line) => line.response, end);
+		});
+	}
+
+	/** /api/chat: the model's own chat template; lines carry `message: {role, content}` instead of `response`. */
+	chat(request: RemoteChatRequest, signal: AbortSignal): RemoteStream {
+		const conn = this.conn;
+		const requireModel = () => this.requireModel();
+		return new TokenStream(async function* (end) {
+			const model = requireModel();
+			const reply = await send(conn, 'POST', 'api/chat', chatRequestBody(request, model), signal);
+			yield* ollamaLines(conn, reply, (line) => (isRecord(line.message) ? line.message.content : undefined), end);
 		});
 	}
 
@@ -81,6 +90,15 @@ export class OllamaClient implements RemoteClient {
 }
 
 export function generateBody(r: RemoteRequest, model: string): Record<string, unknown> {
+	return { model, prompt: r.prompt, raw: true, stream: true, ...optionsOf(r) };
+}
+
+/** An /api/chat body: the messages, and the same options as /api/generate. */
+export function chatRequestBody(r: RemoteChatRequest, model: string): Record<string, unknown> {
+	return { model, messages: r.messages.map((m) => ({ role: m.role, content: m.content })), stream: true, ...optionsOf(r) };
+}
+
+function optionsOf(r: RemoteChatRequest | RemoteRequest): Record<string, unknown> {
 	const options: Record<string, unknown> = {
 		num_predict: r.maxTokens,
 		temperature: r.temperature,
@@ -89,21 +107,44 @@ export function generateBody(r: RemoteRequest, model: string): Record<string, un
 		seed: r.seed,
 		// Ollama's defaults add min-p and a repetition penalty; the caller's distribution is the model's.
 		min_p: 0,
-		repeat_penalty: 1,
+		repeat_penalty: r.repetitionPenalty ?? 1,
 	};
 	if (r.stop.length > 0) options.stop = [...r.stop];
-	const body: Record<string, unknown> = { model, prompt: r.prompt, raw: true, stream: true, options };
+	const fields: Record<string, unknown> = { options };
 	if (r.topLogprobs > 0) {
-		body.logprobs = true;
-		body.top_logprobs = Math.min(r.topLogprobs, MAX_TOP_LOGPROBS);
+		fields.logprobs = true;
+		fields.top_logprobs = Math.min(r.topLogprobs, MAX_TOP_LOGPROBS);
 	}
-	return body;
+	return fields;
+}
+
+/** The tokens of a newline-delimited JSON stream, up to its `done: true` line; `textOf` finds a line's text. */
+async function* ollamaLines(
+	conn: Connection,
+	reply: Reply,
+	textOf: (line: Record<string, unknown>) => unknown,
+	end: (finish: RemoteFinish) => void,
+): AsyncGenerator<RemoteToken> {
+	for await (const line of ndjsonValues(conn, reply.body)) {
+		if (!isRecord(line)) throw malformed(conn.ctx, 'a line that is not an object');
+		if (line.error !== undefined) {
+			throw new BackendError('server-error', `Ollama server at ${conn.ctx.origin} failed while generating: ${String(line.error)}.`);
+		}
+		yield* lineTokens(conn, line, textOf(line));
+		if (line.done === true) {
+			const reason = line.done_reason === 'length' ? 'length' : 'stop';
+			end(typeof line.prompt_eval_count === 'number' ? { reason, promptTokens: line.prompt_eval_count } : { reason });
+			return;
+		}
+	}
+	throw streamCut(conn.ctx);
 }
 
 /** The tokens of one stream line (Ollama's logprobs entries have the shape of OpenAI's logprobs.content[]). */
-function lineTokens(conn: Connection, line: Record<string, unknown>): RemoteToken[] {
-	const text = line.response;
-	if (typeof text !== 'string') throw malformed(conn.ctx, 'a line without "response"');
+function lineTokens(conn: Connection, line: Record<string, unknown>, text: unknown): RemoteToken[] {
+	// The last line of a chat may have an empty message, or none.
+	if (text === undefined && line.done === true) return [];
+	if (typeof text !== 'string') throw malformed(conn.ctx, `a line without "${'message' in line ? 'message.content' : 'response'}"`);
 	try {
 		return spellText(text, Array.isArray(line.logprobs) ? logprobTokens({ content: line.logprobs }) : []);
 	} catch (err) {

@@ -6,10 +6,10 @@
  * Only standard fields go out, plus `top_k` when a cut is asked for (vLLM and
  * llama-server read it; the others ignore it).
  */
-import { BackendError, malformed, streamCut, unsupported } from './backendError';
+import { BackendError, malformed, SERVER_LABELS, streamCut, unsupported } from './backendError';
 import { connect, isRecord, readJson, send, sseData, type Connection } from './http';
-import { choiceTokens, ShapeError } from './openaiLogprobs';
-import type { RemoteClient, RemoteEndpoint, RemoteRequest, RemoteServerInfo, RemoteStream } from './remoteClient';
+import { chatChoiceTokens, choiceTokens, ShapeError } from './openaiLogprobs';
+import type { RemoteChatRequest, RemoteClient, RemoteEndpoint, RemoteRequest, RemoteServerInfo, RemoteStream, RemoteToken } from './remoteClient';
 import { TokenStream } from './tokenStream';
 
 export class OpenAiCompatClient implements RemoteClient {
@@ -48,47 +48,69 @@ export class OpenAiCompatClient implements RemoteClient {
 
 	stream(request: RemoteRequest, signal: AbortSignal): RemoteStream {
 		const conn = this.conn;
-		const model = this.model;
-		return new TokenStream(async function* (end) {
-			if (typeof request.prompt !== 'string') throw unsupported(conn.ctx, 'an OpenAI-compatible backend takes the prompt as text, not token ids');
-			const reply = await send(conn, 'POST', 'completions', completionsBody(request, model), signal);
-			let finish: 'stop' | 'length' | undefined;
-			const usage: { promptTokens?: number; cachedTokens?: number } = {};
-			for await (const data of sseData(conn, reply.body)) {
-				if (data.trim() === '[DONE]') {
-					finish ??= 'stop';
-					break;
-				}
-				let json: unknown;
-				try {
-					json = JSON.parse(data);
-				} catch (err) {
-					throw malformed(conn.ctx, 'an event that is not JSON', err);
-				}
-				if (!isRecord(json)) throw malformed(conn.ctx, 'an event that is not an object');
-				if (json.error !== undefined) {
-					const e = json.error;
-					const message = isRecord(e) && typeof e.message === 'string' ? e.message : typeof e === 'string' ? e : JSON.stringify(e);
-					throw new BackendError('server-error', `OpenAI-compatible server at ${conn.ctx.origin} failed while generating: ${message}.`);
-				}
-				if (isRecord(json.usage)) Object.assign(usage, readUsage(json.usage));
-				const choices = Array.isArray(json.choices) ? json.choices : [];
-				for (const choice of choices) {
-					if (!isRecord(choice)) throw malformed(conn.ctx, 'a choice that is not an object');
-					try {
-						yield* choiceTokens(choice);
-					} catch (err) {
-						if (err instanceof ShapeError) throw malformed(conn.ctx, err.message, err);
-						throw err;
-					}
-					if (typeof choice.finish_reason === 'string') finish = choice.finish_reason === 'length' ? 'length' : 'stop';
-				}
-			}
-			// [DONE] ends a stream; a finish_reason before the end is enough for servers that leave it out.
-			if (!finish) throw streamCut(conn.ctx);
-			end({ reason: finish, ...usage });
-		});
+		if (typeof request.prompt !== 'string') {
+			return new TokenStream(async function* () {
+				throw unsupported(conn.ctx, 'an OpenAI-compatible backend takes the prompt as text, not token ids');
+			});
+		}
+		return openAiStream(conn, 'completions', completionsBody(request, this.model), choiceTokens, signal);
 	}
+
+	chat(request: RemoteChatRequest, signal: AbortSignal): RemoteStream {
+		return openAiStream(this.conn, 'chat/completions', chatBody(request, this.model), chatChoiceTokens, signal);
+	}
+}
+
+/**
+ * A streamed OpenAI-style completion at `path` below the connection's base: server-sent events
+ * of `{choices: [...]}` up to `[DONE]`, each choice read by `tokensOf`. Shared by
+ * `/v1/completions` and `/v1/chat/completions`, and by llama-server's chat endpoint.
+ */
+export function openAiStream(
+	conn: Connection,
+	path: string,
+	body: Record<string, unknown>,
+	tokensOf: (choice: Record<string, unknown>) => RemoteToken[],
+	signal: AbortSignal,
+): RemoteStream {
+	return new TokenStream(async function* (end) {
+		const reply = await send(conn, 'POST', path, body, signal);
+		let finish: 'stop' | 'length' | undefined;
+		const usage: { promptTokens?: number; cachedTokens?: number } = {};
+		for await (const data of sseData(conn, reply.body)) {
+			if (data.trim() === '[DONE]') {
+				finish ??= 'stop';
+				break;
+			}
+			let json: unknown;
+			try {
+				json = JSON.parse(data);
+			} catch (err) {
+				throw malformed(conn.ctx, 'an event that is not JSON', err);
+			}
+			if (!isRecord(json)) throw malformed(conn.ctx, 'an event that is not an object');
+			if (json.error !== undefined) {
+				const e = json.error;
+				const message = isRecord(e) && typeof e.message === 'string' ? e.message : typeof e === 'string' ? e : JSON.stringify(e);
+				throw new BackendError('server-error', `${SERVER_LABELS[conn.ctx.server]} at ${conn.ctx.origin} failed while generating: ${message}.`);
+			}
+			if (isRecord(json.usage)) Object.assign(usage, readUsage(json.usage));
+			const choices = Array.isArray(json.choices) ? json.choices : [];
+			for (const choice of choices) {
+				if (!isRecord(choice)) throw malformed(conn.ctx, 'a choice that is not an object');
+				try {
+					yield* tokensOf(choice);
+				} catch (err) {
+					if (err instanceof ShapeError) throw malformed(conn.ctx, err.message, err);
+					throw err;
+				}
+				if (typeof choice.finish_reason === 'string') finish = choice.finish_reason === 'length' ? 'length' : 'stop';
+			}
+		}
+		// [DONE] ends a stream; a finish_reason before the end is enough for servers that leave it out.
+		if (!finish) throw streamCut(conn.ctx);
+		end({ reason: finish, ...usage });
+	});
 }
 
 /** OpenAI `usage`: prompt_tokens, and prompt_tokens_details.cached_tokens where the server reports its prefix cache (vLLM, llama-server). */
@@ -112,6 +134,27 @@ export function completionsBody(r: RemoteRequest, model: string | undefined): Re
 	if (model) body.model = model;
 	if (r.topK > 0) body.top_k = r.topK;
 	if (r.topLogprobs > 0) body.logprobs = r.topLogprobs;
+	if (r.stop.length > 0) body.stop = [...r.stop];
+	if (r.bannedTokens && r.bannedTokens.length > 0) body.logit_bias = Object.fromEntries(r.bannedTokens.map((id) => [String(id), -100]));
+	return body;
+}
+
+/** A `/v1/chat/completions` body: the same sampling fields, logprobs in the chat form (`logprobs: true`, `top_logprobs`). */
+export function chatBody(r: RemoteChatRequest, model: string | undefined): Record<string, unknown> {
+	const body: Record<string, unknown> = {
+		messages: r.messages.map((m) => ({ role: m.role, content: m.content })),
+		max_tokens: r.maxTokens,
+		temperature: r.temperature,
+		top_p: r.topP,
+		seed: r.seed,
+		stream: true,
+	};
+	if (model) body.model = model;
+	if (r.topK > 0) body.top_k = r.topK;
+	if (r.topLogprobs > 0) {
+		body.logprobs = true;
+		body.top_logprobs = r.topLogprobs;
+	}
 	if (r.stop.length > 0) body.stop = [...r.stop];
 	if (r.bannedTokens && r.bannedTokens.length > 0) body.logit_bias = Object.fromEntries(r.bannedTokens.map((id) => [String(id), -100]));
 	return body;

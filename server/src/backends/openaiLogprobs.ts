@@ -102,3 +102,15 @@ export function choiceTokens(choice: Record<string, unknown>): RemoteToken[] {
 	if (typeof text !== 'string') throw new ShapeError('a choice without "text"');
 	return spellText(text, logprobTokens(choice.logprobs));
 }
+
+/**
+ * The tokens one streamed choice of `/v1/chat/completions` adds: `delta.content` (absent in the
+ * first chunk, which carries the role, and in the last), logprobs in the `content[]` shape.
+ */
+export function chatChoiceTokens(choice: Record<string, unknown>): RemoteToken[] {
+	const delta = choice.delta;
+	if (delta !== undefined && !isRecord(delta)) throw new ShapeError('a chat choice whose "delta" is not an object');
+	const content = delta?.content;
+	if (content !== undefined && content !== null && typeof content !== 'string') throw new ShapeError('a chat delta whose "content" is not text');
+	return spellText(typeof content === 'string' ? content : '', logprobTokens(choice.logprobs));
+}

@@ -63,6 +63,29 @@ export interface RemoteRequest {
 	bannedTokens?: readonly number[];
 	/** Let the server reuse its KV cache for the prompt's shared prefix (llama.cpp `cache_prompt`, default true). */
 	cachePrompt?: boolean;
+	/**
+	 * Divide the logits of tokens already seen (default 1: none). llama.cpp and Ollama apply
+	 * it over their last 64 tokens, prompt included; OpenAI-compatible servers are not sent it.
+	 */
+	repetitionPenalty?: number;
+}
+
+/** One message of a chat; the server formats the chat with its model's own template. */
+export interface ChatTurn {
+	role: 'system' | 'user' | 'assistant';
+	content: string;
+}
+
+/** A chat completion request (the commands on models whose family uses chat prompts). */
+export interface RemoteChatRequest extends Omit<RemoteRequest, 'prompt' | 'cachePrompt'> {
+	messages: readonly ChatTurn[];
+}
+
+/** One token of the server's tokenization with the bytes it stands for. */
+export interface TokenPiece {
+	id: number;
+	/** UTF-8 bytes of the token (a piece of a multi-byte character may be a partial sequence). */
+	bytes: Uint8Array;
 }
 
 /** What the server said about its model. */
@@ -83,14 +106,18 @@ export interface RemoteServerInfo {
 /** Reason a stream ended by itself (not by cancellation or an error). */
 export type RemoteFinishReason = 'stop' | 'length';
 
-/** How a stream ended, with what the server reported about the prompt. */
-export interface RemoteFinish {
-	/** 'stop': end-of-generation token or a stop string; 'length': maxTokens reached. */
-	reason: RemoteFinishReason;
+/** What the server reported about a request's prompt. */
+export interface RemotePromptFacts {
 	/** Prompt tokens the server evaluated, where it says (llama.cpp, Ollama, OpenAI usage). */
 	promptTokens?: number;
-	/** Prompt tokens the server took from its cache (llama.cpp `tokens_cached`). */
+	/** Prompt tokens the server took from its cache (llama.cpp `timings.cache_n`, OpenAI `cached_tokens`). */
 	cachedTokens?: number;
+}
+
+/** How a stream ended, with what the server reported about the prompt. */
+export interface RemoteFinish extends RemotePromptFacts {
+	/** 'stop': end-of-generation token or a stop string; 'length': maxTokens reached. */
+	reason: RemoteFinishReason;
 }
 
 /**
@@ -101,6 +128,11 @@ export interface RemoteFinish {
 export interface RemoteStream extends AsyncIterable<RemoteToken> {
 	/** Set when the server ended the stream by itself; undefined before, and after a cancel or an error. */
 	readonly finish: RemoteFinish | undefined;
+	/**
+	 * What the server said about the prompt, as soon as it said it: with the first token on
+	 * llama.cpp (so a stream closed early knows it too), at the end elsewhere.
+	 */
+	readonly prompt: RemotePromptFacts | undefined;
 }
 
 export interface RemoteClient {
@@ -114,8 +146,15 @@ export interface RemoteClient {
 	 * `<fim_prefix>` becomes its single token (default false: it is plain text).
 	 */
 	tokenize?(text: string, signal: AbortSignal, options?: { special?: boolean }): Promise<number[]>;
+	/** The server's tokenization with each token's bytes (llama.cpp only; `special` as for tokenize). */
+	tokenizePieces?(text: string, signal: AbortSignal, options?: { special?: boolean }): Promise<TokenPiece[]>;
 	/** Starts one completion. The request goes out when iteration starts. */
 	stream(request: RemoteRequest, signal: AbortSignal): RemoteStream;
+	/**
+	 * Starts one chat completion through the server's chat endpoint (llama.cpp and OpenAI-compatible
+	 * `/v1/chat/completions`, Ollama `/api/chat`), which applies the model's chat template.
+	 */
+	chat(request: RemoteChatRequest, signal: AbortSignal): RemoteStream;
 }
 
 /** How to reach a server. */

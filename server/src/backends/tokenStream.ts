@@ -1,14 +1,16 @@
 /**
  * RemoteStream over a client's token generator: the generator reports how the
- * server ended the stream through `finish`, and one iteration is allowed
+ * server ended the stream through `end` (and what it said about the prompt
+ * through `promptSeen`, when it says so earlier), and one iteration is allowed
  * (a second would send the request again).
  */
-import type { RemoteFinish, RemoteStream, RemoteToken } from './remoteClient';
+import type { RemoteFinish, RemotePromptFacts, RemoteStream, RemoteToken } from './remoteClient';
 
-export type TokenSource = (end: (finish: RemoteFinish) => void) => AsyncGenerator<RemoteToken>;
+export type TokenSource = (end: (finish: RemoteFinish) => void, promptSeen: (facts: RemotePromptFacts) => void) => AsyncGenerator<RemoteToken>;
 
 export class TokenStream implements RemoteStream {
 	private ended: RemoteFinish | undefined;
+	private promptFacts: RemotePromptFacts | undefined;
 	private started = false;
 
 	constructor(private readonly source: TokenSource) {}
@@ -17,12 +19,25 @@ export class TokenStream implements RemoteStream {
 		return this.ended;
 	}
 
+	get prompt(): RemotePromptFacts | undefined {
+		return this.promptFacts;
+	}
+
 	[Symbol.asyncIterator](): AsyncIterator<RemoteToken> {
 		if (this.started) throw new Error('A RemoteStream can be iterated once.');
 		this.started = true;
-		return this.source((finish) => {
-			this.ended = finish;
-		});
+		return this.source(
+			(finish) => {
+				this.ended = finish;
+				const facts: RemotePromptFacts = { ...this.promptFacts };
+				if (finish.promptTokens !== undefined) facts.promptTokens = finish.promptTokens;
+				if (finish.cachedTokens !== undefined) facts.cachedTokens = finish.cachedTokens;
+				if (facts.promptTokens !== undefined || facts.cachedTokens !== undefined) this.promptFacts = facts;
+			},
+			(facts) => {
+				this.promptFacts ??= facts;
+			},
+		);
 	}
 }
 

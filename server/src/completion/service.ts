@@ -7,9 +7,10 @@
  *            several lines (context.ts), and where no suggestion belongs
  *            (skipRules.ts)
  *   cache    the same context again, or the shown suggestion typed ahead (cache.ts)
- *   prompt   FIM or prefix prompt within the token budget, token-healed (prompt.ts, tokenHealing.ts)
- *   generate the engine's decoding loop, with the stream filters inside it,
- *            so the model stops as soon as one fires (streamFilters.ts)
+ *   prompt   FIM or prefix prompt within the token budget, token-healed (promptStage.ts)
+ *   generate the engine's decoding loop, or an inference server's stream,
+ *            with the stream filters inside it, so the model stops as soon
+ *            as one fires (streamFilters.ts)
  *   post     post-processing filters (postFilters.ts)
  *   item     the answer's text and range (items.ts)
  */
@@ -27,14 +28,13 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { ErrorCodes } from '../../../protocol/lsp';
 import { isLanguageEnabled } from '../../../protocol/settings';
 import { charsForTokens, cursorWindow, looksBinary } from '../documentGuard';
-import { healLastToken } from '../engine';
 import type { ModelHost } from '../modelHost';
-import { buildCompletionPrompt } from '../prompt';
 import type { ServerSettings } from '../settings';
 import { AnswerCache } from './cache';
 import { readContext } from './context';
 import { NO_ITEMS, toItems } from './items';
 import { postProcess } from './postFilters';
+import { completionPrompt } from './promptStage';
 import { skipReason } from './skipRules';
 import { readSource } from './source';
 import { checkStop } from './streamFilters';
@@ -114,11 +114,12 @@ export class InlineCompletionService {
 			return toItems(cached, source.anchor);
 		}
 
-		const useFim = loaded.family.fimCompletions === false ? null : loaded.fim;
-		const prompt = buildCompletionPrompt(ctx.prefix, ctx.suffix, budget, useFim, (t) => loaded.codec.encode(t), loaded.family.fimSuffixTokens);
-		const full = prompt.fim ? prompt.ids : [...loaded.startIds, ...prompt.ids];
-		// The cursor often ends inside what would be one token in running text; let the model re-spell it.
-		const { ids, healed } = prompt.endsWithPrefix && prompt.prefixTokens > 1 ? healLastToken(loaded, full) : { ids: full, healed: '' };
+		const prompt = await this.host.tokenized(loaded, () => completionPrompt(loaded, ctx.prefix, ctx.suffix, budget), 'auto', token);
+		if (!prompt) {
+			this.debug(`Completion at ${where}: none, the inference server did not tokenize the prompt.`);
+			return NO_ITEMS;
+		}
+		const { ids, healed } = prompt;
 		const version = doc.version;
 		let outcome;
 		try {
