@@ -287,6 +287,7 @@ export class InlineCompletionService {
 			(e) => this.log(`Completion failed: ${e instanceof Error ? e.message : String(e)}`),
 		);
 		this.running = generation;
+		this.debug(`Completion at ${request.where}: the model starts${kind === 'prefetch' ? ', computing ahead for the suggestion accepted' : ''}.`);
 		void generation.done.then((outcome) => {
 			if (this.running === generation) {
 				this.running = undefined;
@@ -397,7 +398,6 @@ export class InlineCompletionService {
 		if (skipReason(ctx) !== undefined || this.cache.get(this.key('greedy', accepted))) {
 			return;
 		}
-		this.debug(`Completion at ${request.where}: computing ahead for the suggestion accepted.`);
 		this.start(accepted, request, 'prefetch');
 	}
 }
