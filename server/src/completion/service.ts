@@ -77,6 +77,8 @@ export class InlineCompletionService {
 	private running: SharedGeneration | undefined;
 	/** A prefetch about to start (it starts once the answer is on its way). */
 	private prefetchQueued: Promise<void> | undefined;
+	/** Counts clear() calls: a prefetch queued before one does not start after it. */
+	private epoch = 0;
 
 	constructor(
 		private readonly host: ModelHost,
@@ -140,6 +142,7 @@ export class InlineCompletionService {
 
 	/** Drop every answer and stop the generation in flight (the settings changed). */
 	clear(): void {
+		this.epoch++;
 		this.running?.cancel();
 		this.cache.clear();
 	}
@@ -359,10 +362,13 @@ export class InlineCompletionService {
 		if (!s.inDocument) {
 			return; // the generation could not follow the document's edits
 		}
+		const epoch = this.epoch;
 		const queued = new Promise<void>((resolve) =>
 			setImmediate(() => {
 				try {
-					this.prefetch(request, text);
+					if (epoch === this.epoch) {
+						this.prefetch(request, text);
+					}
 				} finally {
 					resolve();
 				}
