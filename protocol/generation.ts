@@ -38,7 +38,8 @@ export interface TokenStep {
 
 /** The text tasks: templates per task in models/registry.json, one request for all three (TextTaskRequest in protocol/lsp.ts). */
 export type TextTaskName = 'summarize' | 'explain' | 'docComment';
-export type GenerationKind = 'completion' | 'prompt' | TextTaskName;
+/** completion: an inline suggestion asked for; prefetch: one computed ahead for the state after a suggestion is accepted. */
+export type GenerationKind = 'completion' | 'prefetch' | 'prompt' | TextTaskName;
 
 export type StopReason =
 	| 'eos' // the model emitted an end / stop token

@@ -193,6 +193,13 @@ export const GenerationEventNotification = new NotificationType<GenerationEventP
 /** Let the held generation go on; false when none was held. */
 export const ReleaseGenerationRequest = new RequestType0<boolean, void>('glassbox/test/releaseGeneration');
 
+/**
+ * Resolves once no completion generation runs or is about to start: after an answer the server
+ * computes the state after accepting it in the background (the prefetch), and a test that counts
+ * generations or parked caches waits for that to end first.
+ */
+export const CompletionsIdleRequest = new RequestType0<void, void>('glassbox/test/completionsIdle');
+
 /** Error codes the server uses in ResponseErrors, so the client can tell them apart. */
 export const ErrorCodes = {
 	/** No model is loaded (missing, corrupt, still loading). */

@@ -4,7 +4,8 @@
  * so a burst of keystrokes costs one model run (VS Code cancels the earlier
  * requests' tokens as the user keeps typing). The debounce adapts to the
  * user's typing and the model's speed (completionTiming.ts), which the gate
- * learns from the server's counters after the requests it lets through.
+ * learns from the server's counters each time an answer arrives (the
+ * language client's middleware says when: answered()).
  */
 import * as vscode from 'vscode';
 import type { EngineStats, GenerationStats } from '../../protocol/lsp';
@@ -13,8 +14,6 @@ import type { Config } from './config';
 
 const SNOOZE_KEY = 'glassbox.snoozeUntil';
 const SNOOZE_STEP_MS = 5 * 60 * 1000;
-/** How long to give a request before reading its counters, when the model's pace is not known yet. */
-const FIRST_LOOK_MS = 500;
 
 export class CompletionGate implements vscode.Disposable {
 	private readonly changed = new vscode.EventEmitter<void>();
@@ -24,9 +23,10 @@ export class CompletionGate implements vscode.Disposable {
 	private readonly typing = new TypingRhythm();
 	private readonly pace = new ModelPace();
 	private statsSource: (() => Promise<EngineStats>) | undefined;
-	/** A request went through since the counters were last read. */
-	private unread = false;
-	private lookTimer: NodeJS.Timeout | undefined;
+	/** The counters being read (one read at a time; answers that arrive meanwhile are in it or in the next). */
+	private reading: Promise<void> | undefined;
+	/** An answer arrived while the counters were being read. */
+	private stale = false;
 
 	constructor(
 		private readonly config: Config,
@@ -84,18 +84,15 @@ export class CompletionGate implements vscode.Disposable {
 		let ms = 0;
 		if (!explicit) {
 			this.typing.keystroke(Date.now());
-			if (this.unread) {
-				this.readStats(); // the last request's answer time, for the next keystroke's wait
-			}
 			ms = debounceDelay({ baseMs: this.config.debounceMs, typingMs: this.typing.intervalMs, modelMs: this.pace.answerMs });
 		}
 		if (ms === 0 || token.isCancellationRequested) {
-			return Promise.resolve(this.goAhead(token));
+			return Promise.resolve(!token.isCancellationRequested);
 		}
 		return new Promise((resolve) => {
 			const timer = setTimeout(() => {
 				listener.dispose();
-				resolve(this.goAhead(token));
+				resolve(!token.isCancellationRequested);
 			}, ms);
 			const listener = token.onCancellationRequested(() => {
 				clearTimeout(timer);
@@ -105,44 +102,39 @@ export class CompletionGate implements vscode.Disposable {
 		});
 	}
 
-	/** Whether the request goes; when it does, read its counters once it has likely been answered. */
-	private goAhead(token: vscode.CancellationToken): boolean {
-		if (token.isCancellationRequested) {
-			return false;
+	/**
+	 * An answer to a request the gate let through arrived: read the server's
+	 * counters for the model's time (the next keystroke's wait) and the last
+	 * completion (the status bar). One read at a time: answers that arrive
+	 * during a read get one more read after it. An answer from the cache
+	 * leaves no new completion in the counters, and changes nothing.
+	 */
+	answered(): void {
+		if (this.reading) {
+			this.stale = true;
+			return;
 		}
-		this.unread = true;
-		// A timer, not an event: the answer goes to VS Code without passing the gate. If the
-		// generation has not finished by then, one more look after twice as long.
-		const wait = 1.5 * (this.pace.answerMs ?? FIRST_LOOK_MS) + 50;
-		this.look(wait, 2 * wait);
-		return true;
-	}
-
-	private look(afterMs: number, againMs?: number): void {
-		clearTimeout(this.lookTimer);
-		this.lookTimer = setTimeout(() => this.readStats(againMs), afterMs);
-	}
-
-	/** Read the server's counters; when they hold no new completion, look again after `againMs`. */
-	private readStats(againMs?: number): void {
 		const source = this.statsSource;
 		if (!source) {
 			return;
 		}
-		this.unread = false;
-		clearTimeout(this.lookTimer);
-		Promise.resolve()
+		this.reading = Promise.resolve()
 			.then(source)
 			.then(
 				(stats) => {
 					if (this.pace.observe(stats.recent)) {
 						this.changed.fire();
-					} else if (againMs !== undefined) {
-						this.look(againMs);
 					}
 				},
 				() => undefined, // the server is not running: nothing to learn
-			);
+			)
+			.finally(() => {
+				this.reading = undefined;
+				if (this.stale) {
+					this.stale = false;
+					this.answered();
+				}
+			});
 	}
 
 	/** Update the context key and the status bar when a snooze starts or ends. */
@@ -159,7 +151,6 @@ export class CompletionGate implements vscode.Disposable {
 
 	dispose(): void {
 		clearTimeout(this.timer);
-		clearTimeout(this.lookTimer);
 		this.changed.dispose();
 	}
 }

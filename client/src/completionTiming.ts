@@ -6,7 +6,8 @@
  *
  * The policy: wait the configured debounce after a keystroke, but when the
  * model answers slower than the user types, wait for a pause in the typing
- * instead (twice the usual interval, up to a second): a request sent mid-burst
+ * instead (three times the usual interval, up to a second: gaps within a burst
+ * vary, and one of twice the median is common): a request sent mid-burst
  * would be cancelled by the next keystroke before its answer arrived, after
  * taking CPU time from the one that will be shown. So a burst of typing costs
  * at most the request of its first keystroke and the one after it ends.
@@ -17,6 +18,8 @@ import type { GenerationStats } from '../../protocol/lsp';
 export const PAUSE_MS = 1000;
 /** The longest adaptive wait (a longer configured debounce is kept as it is). */
 export const MAX_ADAPTIVE_MS = 1000;
+/** A gap this many times the median interval is a pause in the typing. */
+const PAUSE_FACTOR = 3;
 /** Intervals, and answer times, the medians are taken over. */
 const KEPT = 8;
 
@@ -117,7 +120,7 @@ export function debounceDelay({ baseMs, typingMs, modelMs }: DebounceInput): num
 	if (modelMs !== undefined && modelMs <= typingMs) {
 		return baseMs;
 	}
-	return Math.max(baseMs, Math.min(MAX_ADAPTIVE_MS, 2 * typingMs));
+	return Math.max(baseMs, Math.min(MAX_ADAPTIVE_MS, PAUSE_FACTOR * typingMs));
 }
 
 const count = (n: number): string => n.toLocaleString('en-US');

@@ -107,7 +107,11 @@ export class ServerConnection implements GenerationBackend, vscode.Disposable {
 						return null;
 					}
 					try {
-						return await next(document, position, context, token);
+						const answer = await next(document, position, context, token);
+						if (!token.isCancellationRequested) {
+							this.gate.answered();
+						}
+						return answer;
 					} catch (e) {
 						// A failed completion must not interrupt typing; the log has the detail.
 						if (!token.isCancellationRequested) {

@@ -63,6 +63,7 @@ export function formatTime(epochMs: number): string {
 
 const KIND_LABELS: Record<GenerationKind, string> = {
 	completion: 'Inline suggestion',
+	prefetch: 'Inline suggestion (computed ahead)',
 	prompt: 'Prompt',
 	summarize: 'Summary',
 	explain: 'Explanation',

@@ -31,6 +31,14 @@ export interface CursorWindow {
 	/** true when text before the window start was left out. */
 	prefixClipped: boolean;
 	suffixClipped: boolean;
+	/** Offset of the prefix's first character in the text. */
+	start: number;
+	/**
+	 * The text between the first character the start's rule read and the start
+	 * (at most a step's worth, usually a few characters): with the prefix, all
+	 * that typedWindow needs to move the window along typed text.
+	 */
+	head: string;
 }
 
 /**
@@ -53,23 +61,61 @@ const WINDOW_STEPS = 4;
  * than after/4), so the suffix ends with whole lines.
  */
 export function cursorWindow(text: string, offset: number, before: number, after: number): CursorWindow {
-	const start = windowStart(text, offset, before);
+	const start = windowStart(text, 0, offset, before);
 	const end = windowEnd(text, offset, after);
+	const read = startGrid(offset, before);
 	return {
 		prefix: text.slice(start, offset),
 		suffix: text.slice(offset, end),
 		prefixClipped: start > 0,
 		suffixClipped: end < text.length,
+		start,
+		head: read === undefined ? '' : text.slice(read - 1, start),
 	};
 }
 
-function windowStart(text: string, offset: number, before: number): number {
+/**
+ * The window cursorWindow(text', offset + typed.length, before, after) would
+ * give for text' = `typed` inserted at the cursor of the text `w` came from,
+ * computed from `w` alone (`before` and `after` as given for `w`): no copy of
+ * the document per typed prefix (the answer cache's forwarding entries).
+ * Exact because the start only moves forward as the cursor does, and reads
+ * no further back than `w.head`; the suffix depends on the text after the
+ * cursor only, which typing leaves alone.
+ */
+export function typedWindow(w: CursorWindow, typed: string, before: number): CursorWindow {
+	const base = w.start - w.head.length;
+	const region = w.head + w.prefix + typed;
+	const offset = base + region.length;
+	const start = windowStart(region, base, offset, before);
+	const read = startGrid(offset, before);
+	return {
+		prefix: region.slice(start - base),
+		suffix: w.suffix,
+		prefixClipped: start > 0,
+		suffixClipped: w.suffixClipped,
+		start,
+		head: read === undefined ? '' : region.slice(read - 1 - base, start - base),
+	};
+}
+
+/** The grid point the window's start is taken from (a multiple of a quarter of `before`), undefined when the window starts at 0. */
+function startGrid(offset: number, before: number): number | undefined {
 	if (offset <= before) {
+		return undefined;
+	}
+	const step = Math.max(1, Math.floor(before / WINDOW_STEPS));
+	return Math.ceil((offset - before) / step) * step;
+}
+
+/** The window's start for a cursor at `offset`; `text` holds the document from offset `base` on (at least from the grid point's previous character). */
+function windowStart(text: string, base: number, offset: number, before: number): number {
+	const grid = startGrid(offset, before);
+	if (grid === undefined) {
 		return 0;
 	}
 	const step = Math.max(1, Math.floor(before / WINDOW_STEPS));
-	const grid = Math.ceil((offset - before) / step) * step;
-	return lineStartAfter(text, grid, Math.min(offset + 1, grid + step));
+	return base + lineStartAfter(text, grid - base, Math.min(offset + 1, grid + step) - base);
 }
 
 function windowEnd(text: string, offset: number, after: number): number {

@@ -35,6 +35,17 @@ export class GenerationStore {
 		return this.entries.get(id)?.record;
 	}
 
+	/**
+	 * The generation behind the suggestion now shown, when it is not the newest completion: an
+	 * answer from the cache, one computed ahead (kind 'prefetch'), the greedy one of alternatives.
+	 * Nothing changes when the store no longer holds it.
+	 */
+	showCompletion(id: string): void {
+		if (this.entries.has(id)) {
+			this.lastCompletionId = id;
+		}
+	}
+
 	lastCompletion(): GenerationRecord | null {
 		return (this.lastCompletionId && this.entries.get(this.lastCompletionId)?.record) || null;
 	}

@@ -3,11 +3,13 @@
  * generation and any request still waiting, which then return empty instead
  * of queueing up stale work. Requests the user made on purpose (the panel, the
  * commands) are not pre-empted by automatic inline completions; a completion
- * that arrives while one runs is refused at once.
+ * that arrives while one runs is refused at once. Background work (the
+ * completion prefetched for after a suggestion is accepted) runs only when
+ * nothing else runs or waits, and anything else cancels it.
  */
 import { CancellationToken, CancellationTokenSource } from 'vscode-languageserver';
 
-export type Priority = 'auto' | 'user';
+export type Priority = 'background' | 'auto' | 'user';
 
 export interface Lease {
 	readonly priority: Priority;
@@ -34,11 +36,12 @@ export class Scheduler {
 
 	/**
 	 * Wait for the model. Resolves undefined when this request lost: cancelled,
-	 * superseded while waiting, or an automatic request while a user one runs.
+	 * superseded while waiting, an automatic request while a user one runs, or
+	 * background work while anything runs or waits.
 	 */
 	async acquire(priority: Priority, token: CancellationToken): Promise<Lease | undefined> {
 		const guarded = [this.current, this.pending].some((s) => s?.priority === 'user');
-		if (priority === 'auto' && guarded) {
+		if ((priority === 'auto' && guarded) || (priority === 'background' && this.busy)) {
 			return undefined;
 		}
 		const slot = this.createSlot(priority, token);

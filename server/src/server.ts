@@ -20,6 +20,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import {
 	AttentionRequest,
+	CompletionsIdleRequest,
 	ConfirmDownloadRequest,
 	EngineStatsRequest,
 	ErrorCodes,
@@ -82,6 +83,7 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
 		const gate = new StepGate((event) => void connection.sendNotification(GenerationEventNotification, event));
 		connection.onRequest(HoldGenerationRequest, (hold) => gate.arm(hold));
 		connection.onRequest(ReleaseGenerationRequest, () => gate.release());
+		connection.onRequest(CompletionsIdleRequest, () => completions?.idle());
 		stepGate = gate;
 	}
 

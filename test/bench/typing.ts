@@ -3,15 +3,27 @@
  * real line of a 1,000-token file is typed character by character, beside a
  * cold request at each same position (parked KV caches and answer cache
  * dropped by a settings change first). Some typed characters match the shown
- * suggestion (answered without the model), most do not.
+ * suggestion (answered from the cache's forwarding entries, without the
+ * model), most do not. After each answer the server computes the state after
+ * accepting it in the background (the prefetch); the next keystroke cancels it,
+ * as when typing, and its passes are counted apart.
  *
  * Prints p50/p95 per keystroke for both, their ratio (target: at or below
  * 0.25x the cold request), the model passes and the prompt tokens the model
- * actually computed. The llama-server row (its prompt cache on the same model
- * as GGUF) is measured here once that backend exists.
+ * actually computed. In the same run, llama-server (llama.cpp, built by
+ * scripts/setup-llama-server.sh) serves the same model as GGUF and gets the
+ * same keystrokes' prompts (the token ids Glassbox built) through the
+ * llama.cpp client (server/src/backends/), with its prompt cache, greedy,
+ * eight alternatives per token as Glassbox computes, and as many tokens as
+ * Glassbox generated there: its prompt-cached latency per keystroke.
+ * BENCH_LLAMA=0 leaves that row out.
  */
-import { LastCompletionRequest, type GenerationStats } from '../../protocol/lsp';
-import { firstItemText, ServerHarness } from '../support/serverHarness';
+import * as fs from 'fs';
+import * as path from 'path';
+import { createRemoteClient, readAll } from '../../server/src/backends';
+import { LastCompletionRequest, type EngineStats, type GenerationStats } from '../../protocol/lsp';
+import { LlamaServer } from '../support/llamaServer';
+import { firstItemText, REPO_ROOT, ServerHarness } from '../support/serverHarness';
 import { percentile, sourceText } from './benchText';
 
 const SETTINGS = { completion: { maxNewTokens: 32, multiline: 'always', contextTokens: 1024 } };
@@ -27,7 +39,13 @@ interface Sample {
 	promptTokens: number;
 	computed: number;
 	text: string;
+	/** The prompt's ids and the tokens generated, when the model ran. */
+	promptIds?: number[];
+	generated?: number;
 }
+
+/** Passes of prefetches (the state after accepting a suggestion, computed in the background). */
+const prefetch = { runs: 0, completed: 0, passes: 0 };
 
 /** The file: about 1,000 tokens (3.4 characters a token in this code), cut at a line end. */
 function benchFile(): string[] {
@@ -48,37 +66,98 @@ function linesToType(lines: string[]): number[] {
 }
 
 async function measure(server: ServerHarness, uri: string, line: number, character: number): Promise<Sample> {
-	const before = (await server.stats()).generations;
+	const before = await server.stats();
 	const t0 = performance.now();
 	const list = await server.complete(uri, { line, character });
 	const ms = performance.now() - t0;
-	const stats = await server.stats();
-	const ran: GenerationStats | undefined = stats.generations > before ? stats.recent[0] : undefined;
-	if (ran) {
+	const ran = since(before, await server.stats());
+	const completion = ran.find((g) => g.kind === 'completion');
+	let promptIds: number[] | undefined;
+	if (completion) {
 		// The record must exist (it is what Inspect Last Suggestion shows); fetching it is part of no timing.
-		await server.connection.sendRequest(LastCompletionRequest);
+		promptIds = (await server.connection.sendRequest(LastCompletionRequest))?.promptIds;
 	}
 	return {
 		ms,
-		engineMs: ran ? ran.elapsedMs : null,
-		passes: ran?.modelSteps ?? 0,
-		promptTokens: ran?.promptTokens ?? 0,
-		computed: ran?.promptComputed ?? 0,
+		engineMs: completion ? completion.elapsedMs : null,
+		passes: completion?.modelSteps ?? 0,
+		promptTokens: completion?.promptTokens ?? 0,
+		computed: completion?.promptComputed ?? 0,
 		text: firstItemText(list),
+		promptIds,
+		generated: completion?.generatedTokens,
 	};
+}
+
+/** Generations recorded since `before` (the previous keystroke's prefetch among them), newest first; prefetches are tallied. */
+function since(before: EngineStats, after: EngineStats): GenerationStats[] {
+	const ran = after.recent.slice(0, after.generations - before.generations);
+	for (const g of ran.filter((r) => r.kind === 'prefetch')) {
+		prefetch.runs++;
+		prefetch.completed += g.stopReason === 'cancelled' ? 0 : 1;
+		prefetch.passes += g.modelSteps;
+	}
+	return ran;
 }
 
 function withLine(lines: string[], at: number, text: string): string {
 	return [...lines.slice(0, at), text, ...lines.slice(at + 1)].join('\n');
 }
 
+/** The embedded model's FIM control tokens, which Glassbox never generates (its tokenizer's added tokens but the end token). */
+function controlTokens(): number[] {
+	const tokenizer = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'models', 'glassbox-mini', 'tokenizer.json'), 'utf8')) as {
+		added_tokens: { id: number; content: string }[];
+	};
+	return tokenizer.added_tokens.filter((t) => t.content.startsWith('<fim_')).map((t) => t.id);
+}
+
 /**
- * The llama-server comparison: its prompt-cached latency for the same keystrokes on the
- * same model converted to GGUF, measured in this run. Undefined until the llama-server
- * backend (server/src/backends/) and its GGUF conversion exist.
+ * llama-server's prompt-cached latency for the same keystrokes: each cold
+ * request's prompt (the ids Glassbox built) in typing order, one line after
+ * the other, so its slot holds the previous keystroke's prompt as Glassbox's
+ * parked cache does. Undefined when BENCH_LLAMA=0.
  */
-async function llamaServerTyping(): Promise<Sample[] | undefined> {
-	return undefined;
+async function llamaServerTyping(lines: Sample[][]): Promise<Sample[] | undefined> {
+	if (process.env.BENCH_LLAMA === '0') {
+		return undefined;
+	}
+	const server = await LlamaServer.start();
+	try {
+		const client = createRemoteClient('llama.cpp', { url: server.url });
+		const bannedTokens = controlTokens();
+		const samples: Sample[] = [];
+		for (const line of lines) {
+			// The line's first prompt primes the slot, like the first keystroke after opening a file (not counted).
+			for (const [k, sample] of [line[0], ...line].entries()) {
+				if (!sample.promptIds) {
+					throw new Error('a cold request ran no model');
+				}
+				const maxTokens = Math.max(1, sample.generated ?? 1);
+				const t0 = performance.now();
+				const stream = client.stream(
+					{ prompt: sample.promptIds, maxTokens, temperature: 0, topK: 0, topP: 1, seed: 0, topLogprobs: 8, stop: [], bannedTokens, cachePrompt: true },
+					new AbortController().signal,
+				);
+				const result = await readAll(stream);
+				const ms = performance.now() - t0;
+				if (k > 0) {
+					const promptTokens = result.finish?.promptTokens ?? sample.promptIds.length;
+					samples.push({
+						ms,
+						engineMs: ms,
+						passes: result.tokens.length + 1,
+						promptTokens: sample.promptIds.length,
+						computed: Math.max(0, promptTokens - (result.finish?.cachedTokens ?? 0)),
+						text: result.tokens.map((t) => t.text).join(''),
+					});
+				}
+			}
+		}
+		return samples;
+	} finally {
+		await server.stop();
+	}
 }
 
 function row(name: string, samples: Sample[]): string {
@@ -105,6 +184,7 @@ async function main(): Promise<void> {
 	const targets = linesToType(lines);
 	const warm: Sample[] = [];
 	const cold: Sample[] = [];
+	const coldLines: Sample[][] = [];
 	let matched = 0;
 	let sameAsCold = 0;
 	let ranSameAsCold = 0;
@@ -114,6 +194,7 @@ async function main(): Promise<void> {
 		const uri = `file:///bench/typing-${at}.ts`;
 		await server.open(uri, 'typescript', withLine(lines, at, ''));
 		// The line's first request: cold, like the first keystroke after opening a file (not counted).
+		await server.idle();
 		await server.setSettings(SETTINGS);
 		let shown = (await measure(server, uri, at, 0)).text;
 		const typed: Sample[] = [];
@@ -126,12 +207,14 @@ async function main(): Promise<void> {
 			typed.push(sample);
 			shown = sample.text;
 		}
-		// The same positions, cold: nothing parked, nothing cached.
+		// The same positions, cold: nothing parked, nothing cached, nothing computing ahead.
+		const coldLine: Sample[] = [];
 		for (let k = 1; k <= line.length; k++) {
 			await server.replace(uri, withLine(lines, at, line.slice(0, k)));
+			await server.idle();
 			await server.setSettings(SETTINGS);
 			const sample = await measure(server, uri, at, k);
-			cold.push(sample);
+			coldLine.push(sample);
 			promptTokens = Math.max(promptTokens, sample.promptTokens);
 			if (sample.text === typed[k - 1].text) {
 				sameAsCold++;
@@ -139,9 +222,11 @@ async function main(): Promise<void> {
 			}
 		}
 		warm.push(...typed);
+		cold.push(...coldLine);
+		coldLines.push(coldLine);
 	}
-	const llama = await llamaServerTyping();
 	await server.dispose();
+	const llama = await llamaServerTyping(coldLines);
 
 	console.log(
 		`\nTyping: ${targets.length} real lines of a ${lines.length}-line file, ${warm.length} keystrokes, prompts of up to ${promptTokens} tokens ` +
@@ -158,7 +243,17 @@ async function main(): Promise<void> {
 	console.log(row('  those the model ran', ran));
 	console.log(row('cold, same positions', cold));
 	console.log(row('  those the model ran', ranCold));
-	console.log(llama ? row('llama-server (cache)', llama) : 'llama-server (cache)   not measured: no llama-server backend yet');
+	console.log(llama ? row('llama-server (cache)', llama) : 'llama-server (cache)   not measured (BENCH_LLAMA=0)');
+	console.log(
+		`\nprefetches (the state after accepting each suggestion, in the background): ${prefetch.runs} started, ` +
+			`${prefetch.completed} finished before the next keystroke, ${prefetch.passes} model passes in all.`,
+	);
+	if (llama) {
+		console.log(
+			'llama-server: the same cold prompts in typing order, its prompt cache on (-np 1, -t 1 -tb 2), greedy, 8 alternatives per token, ' +
+				'as many tokens as Glassbox generated there; engine = its HTTP request; "computed" = prompt tokens not from its cache.',
+		);
+	}
 	const p50 = (samples: Sample[]) => percentile(samples.map((s) => s.ms), 50);
 	const ratio = p50(warm) / p50(cold);
 	console.log(`\nkeystroke p50 / cold p50: ${ratio.toPrecision(2)}x ${ratio <= TARGET_RATIO ? `(at or below ${TARGET_RATIO}x)` : `(OVER ${TARGET_RATIO}x)`}`);
@@ -166,8 +261,12 @@ async function main(): Promise<void> {
 		console.log(`model runs only, p50 / cold p50 at the same positions: ${(p50(ran) / p50(ranCold)).toPrecision(2)}x`);
 	}
 	if (llama) {
-		const vs = percentile(warm.map((s) => s.ms), 50) / percentile(llama.map((s) => s.ms), 50);
-		console.log(`keystroke p50 / llama-server p50: ${vs.toFixed(2)}x ${vs <= 1 ? '(at or below)' : '(OVER)'}`);
+		const vs = p50(warm) / p50(llama);
+		console.log(`keystroke p50 / llama-server p50: ${vs.toPrecision(2)}x ${vs <= 1 ? '(at or below)' : '(OVER)'}`);
+		if (ran.length > 0) {
+			const llamaRan = llama.filter((_, i) => warm[i].engineMs !== null);
+			console.log(`model runs only, p50 / llama-server p50 at the same positions: ${(p50(ran) / p50(llamaRan)).toPrecision(2)}x`);
+		}
 	}
 }
 

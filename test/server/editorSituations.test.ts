@@ -247,63 +247,62 @@ describe('editor situations: inline completions over LSP (embedded model)', func
 				assert.deepStrictEqual(items, [], 'no suggestion belongs here');
 				return;
 			}
-			assert.ok(items.length <= 1);
+			// An explicit request may get sampled alternatives after the greedy suggestion: each must fit as well.
+			assert.ok(items.length <= (situation.invoke ? 3 : 1), `${items.length} items`);
 			if (situation.some) {
-				assert.strictEqual(items.length, 1, 'a suggestion');
+				assert.ok(items.length >= 1, 'a suggestion');
 			}
-			const item = items[0];
-			if (!item) {
-				return;
-			}
-			const insert = typeof item.insertText === 'string' ? item.insertText : item.insertText.value;
-			const range = item.range!;
+			for (const item of items) {
+				const insert = typeof item.insertText === 'string' ? item.insertText : item.insertText.value;
+				const range = item.range!;
 
-			// A range of UTF-16 positions on the cursor's line, around the cursor.
-			assert.strictEqual(range.start.line, line);
-			assert.strictEqual(range.end.line, line);
-			assert.ok(range.start.character >= 0 && range.start.character <= range.end.character && range.end.character <= lineText.length, JSON.stringify(range));
-			assert.ok(range.end.character === cursor || (situation.selected !== undefined && range.end.character >= cursor), JSON.stringify(range));
-			if (situation.selected !== undefined) {
-				assert.deepStrictEqual(range, selectedCompletionInfo!.range, 'the selected item\'s range');
-				assert.ok(insert.startsWith(situation.selected), `${JSON.stringify(insert)} extends the selected item`);
-			} else {
-				assert.deepStrictEqual(range.start, { line, character: cursor });
-			}
-			const suggestion = situation.selected !== undefined ? insert.slice(situation.selected.length) : insert;
-			assert.notStrictEqual(insert.trim(), '', 'no whitespace-only suggestion');
-			assert.ok(!/[\uFFFD]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(insert), `invalid text in ${JSON.stringify(insert)}`);
-			if (situation.first && suggestion !== '') {
-				assert.match(suggestion.charAt(0), situation.first, `first character of ${JSON.stringify(suggestion)}`);
-			}
-			if (situation.text.includes('\n|') === false && situation.invoke && doc.trim() === '') {
-				assert.ok(!insert.includes('\n'), 'one line in an empty document');
-			}
-
-			const accepted = accept(doc, range, insert);
-			const acceptedLines = accepted.split('\n');
-			const lineSuffix = lineText.slice(cursor);
-			// No duplicate of the closers right of the cursor.
-			if (lineSuffix.trim() !== '') {
-				const resultLine = acceptedLines[line + insert.split('\n').length - 1];
-				assert.ok(resultLine.endsWith(lineSuffix), `the rest of the line is kept: ${JSON.stringify(resultLine)}`);
-				assert.ok(!resultLine.includes(lineSuffix.trim() + lineSuffix.trim()), `closers doubled: ${JSON.stringify(resultLine)}`);
-				if (/^[)\]}]/.test(lineSuffix.trim())) {
-					const depth = (s: string) => [...s].reduce((d, c) => d + ('([{'.includes(c) ? 1 : ')]}'.includes(c) ? -1 : 0), 0);
-					assert.strictEqual(depth(resultLine), depth(lineText), `brackets of ${JSON.stringify(resultLine)}`);
+				// A range of UTF-16 positions on the cursor's line, around the cursor.
+				assert.strictEqual(range.start.line, line);
+				assert.strictEqual(range.end.line, line);
+				assert.ok(range.start.character >= 0 && range.start.character <= range.end.character && range.end.character <= lineText.length, JSON.stringify(range));
+				assert.ok(range.end.character === cursor || (situation.selected !== undefined && range.end.character >= cursor), JSON.stringify(range));
+				if (situation.selected !== undefined) {
+					assert.deepStrictEqual(range, selectedCompletionInfo!.range, 'the selected item\'s range');
+					assert.ok(insert.startsWith(situation.selected), `${JSON.stringify(insert)} extends the selected item`);
+				} else {
+					assert.deepStrictEqual(range.start, { line, character: cursor });
 				}
-			}
-			// No duplicate of the line that already follows.
-			const next = doc.split('\n').slice(line + 1).find((l) => l.trim() !== '');
-			if (lineText.trim() === '' && next !== undefined) {
-				assert.notStrictEqual((lineText.slice(0, cursor) + insert.split('\n')[0]).trim(), next.trim(), 'the next line again');
-			}
-			// Brackets of brace languages stay balanced.
-			if (situation.language !== 'python' && braceBalance(doc) === 0) {
-				assert.strictEqual(braceBalance(accepted), 0, `braces unbalanced after accepting ${JSON.stringify(insert)}`);
-			}
-			// Python keeps parsing: consistent indentation, no stray closers.
-			if (situation.parses) {
-				assert.strictEqual(pythonParses(accepted), undefined, `after accepting ${JSON.stringify(insert)}:\n${accepted}`);
+				const suggestion = situation.selected !== undefined ? insert.slice(situation.selected.length) : insert;
+				assert.notStrictEqual(insert.trim(), '', 'no whitespace-only suggestion');
+				assert.ok(!/[\uFFFD]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(insert), `invalid text in ${JSON.stringify(insert)}`);
+				if (situation.first && suggestion !== '') {
+					assert.match(suggestion.charAt(0), situation.first, `first character of ${JSON.stringify(suggestion)}`);
+				}
+				if (situation.text.includes('\n|') === false && situation.invoke && doc.trim() === '') {
+					assert.ok(!insert.includes('\n'), 'one line in an empty document');
+				}
+
+				const accepted = accept(doc, range, insert);
+				const acceptedLines = accepted.split('\n');
+				const lineSuffix = lineText.slice(cursor);
+				// No duplicate of the closers right of the cursor.
+				if (lineSuffix.trim() !== '') {
+					const resultLine = acceptedLines[line + insert.split('\n').length - 1];
+					assert.ok(resultLine.endsWith(lineSuffix), `the rest of the line is kept: ${JSON.stringify(resultLine)}`);
+					assert.ok(!resultLine.includes(lineSuffix.trim() + lineSuffix.trim()), `closers doubled: ${JSON.stringify(resultLine)}`);
+					if (/^[)\]}]/.test(lineSuffix.trim())) {
+						const depth = (s: string) => [...s].reduce((d, c) => d + ('([{'.includes(c) ? 1 : ')]}'.includes(c) ? -1 : 0), 0);
+						assert.strictEqual(depth(resultLine), depth(lineText), `brackets of ${JSON.stringify(resultLine)}`);
+					}
+				}
+				// No duplicate of the line that already follows.
+				const next = doc.split('\n').slice(line + 1).find((l) => l.trim() !== '');
+				if (lineText.trim() === '' && next !== undefined) {
+					assert.notStrictEqual((lineText.slice(0, cursor) + insert.split('\n')[0]).trim(), next.trim(), 'the next line again');
+				}
+				// Brackets of brace languages stay balanced.
+				if (situation.language !== 'python' && braceBalance(doc) === 0) {
+					assert.strictEqual(braceBalance(accepted), 0, `braces unbalanced after accepting ${JSON.stringify(insert)}`);
+				}
+				// Python keeps parsing: consistent indentation, no stray closers.
+				if (situation.parses) {
+					assert.strictEqual(pythonParses(accepted), undefined, `after accepting ${JSON.stringify(insert)}:\n${accepted}`);
+				}
 			}
 		});
 	});

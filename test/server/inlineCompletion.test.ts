@@ -38,6 +38,7 @@ describe('inline completion over LSP (embedded model)', function () {
 	it('completes code with the real model', async () => {
 		const text = 'import os\nimport sys\n\n\ndef read_file(path):\n    with open(path) as f:\n        return f.';
 		await server.open(PY, 'python', text);
+		const before = await server.stats();
 		const list = await server.complete(PY, { line: 6, character: 17 });
 		const completion = firstItemText(list);
 		assert.notStrictEqual(completion, '', 'the model produced no completion');
@@ -45,18 +46,16 @@ describe('inline completion over LSP (embedded model)', function () {
 		const item = list!.items[0];
 		assert.deepStrictEqual(item.range, { start: { line: 6, character: 17 }, end: { line: 6, character: 17 } });
 
-		const stats = await server.stats();
-		const last = stats.recent[0];
-		assert.strictEqual(last.kind, 'completion');
+		const [last] = await server.completionsSince(before);
 		assert.ok(last.generatedTokens > 0);
 		assert.ok(last.promptTokens > 10);
 	});
 
 	it('answers the same context again from the cache, without the model', async () => {
-		const before = (await server.stats()).generations;
+		const before = await server.stats();
 		const again = firstItemText(await server.complete(PY, { line: 6, character: 17 }));
 		assert.notStrictEqual(again, '');
-		assert.strictEqual((await server.stats()).generations, before);
+		assert.deepStrictEqual(await server.completionsSince(before), []);
 	});
 
 	/** A prompt the model continues for many tokens (the next number, a comma, ...). */
@@ -74,12 +73,12 @@ describe('inline completion over LSP (embedded model)', function () {
 		assert.deepStrictEqual(await first, { items: [] });
 		await second;
 		const stats = await server.stats();
-		const cancelled = stats.recent.find((r) => r.stopReason === 'cancelled');
+		const completions = stats.recent.filter((r) => r.kind === 'completion');
+		const cancelled = completions.find((r) => r.stopReason === 'cancelled');
 		assert.ok(cancelled, JSON.stringify(stats.recent));
 		assert.strictEqual(cancelled.stepsAfterCancel, 0);
 		assert.strictEqual(cancelled.modelSteps, 1);
-		assert.strictEqual(stats.recent[0].kind, 'completion');
-		assert.notStrictEqual(stats.recent[0].stopReason, 'cancelled', 'the second request ran to its end');
+		assert.notStrictEqual(completions[0].stopReason, 'cancelled', 'the second request ran to its end');
 		await server.setSettings({});
 	});
 
@@ -93,7 +92,7 @@ describe('inline completion over LSP (embedded model)', function () {
 		);
 		cts.cancel();
 		await pending;
-		const recent = (await server.stats()).recent[0];
+		const recent = (await server.stats()).recent.find((r) => r.kind === 'completion')!;
 		assert.strictEqual(recent.stopReason, 'cancelled');
 		assert.strictEqual(recent.stepsAfterCancel, 0);
 		await server.setSettings({});
@@ -103,12 +102,12 @@ describe('inline completion over LSP (embedded model)', function () {
 		const uri = 'file:///work/README.md';
 		await server.open(uri, 'markdown', '# Notes\n\nThe function `read_file` opens a path and ');
 		const at = { line: 2, character: 43 };
-		const before = (await server.stats()).generations;
+		const before = await server.stats();
 		assert.deepStrictEqual(await server.complete(uri, at), { items: [] }, 'markdown is off by default');
-		assert.strictEqual((await server.stats()).generations, before, 'the model did not run');
+		assert.strictEqual((await server.completionsSince(before)).length, 0, 'the model did not run');
 		await server.setSettings({ completion: { languages: { '*': true, markdown: true } } });
 		await server.complete(uri, at);
-		assert.strictEqual((await server.stats()).generations, before + 1, 'the model ran once markdown is on');
+		assert.strictEqual((await server.completionsSince(before)).length, 1, 'the model ran once markdown is on');
 		await server.setSettings({});
 	});
 
@@ -146,13 +145,12 @@ describe('inline completion over LSP (embedded model)', function () {
 			const name = `main_${Math.random().toString(36).slice(2, 8)}`;
 			const uri = `file:///work/${name}.py`;
 			await server.open(uri, 'python', `import os\n\n\ndef ${name}(path):\n    return os.path.join(`);
-			const before = (await server.stats()).generations;
+			const before = await server.stats();
 			const list = await server.complete(uri, { line: 4, character: 24 });
 			assert.ok(Array.isArray(list?.items) && list.items.length <= 1);
-			const stats = await server.stats();
-			assert.strictEqual(stats.generations, before + 1, 'the model ran for the request');
-			assert.strictEqual(stats.recent[0].kind, 'completion');
-			assert.notStrictEqual(stats.recent[0].stopReason, 'cancelled');
+			const ran = await server.completionsSince(before);
+			assert.strictEqual(ran.length, 1, 'the model ran for the request');
+			assert.notStrictEqual(ran[0].stopReason, 'cancelled');
 		}
 
 		it('binary-looking content gets an empty result', async () => {
@@ -212,8 +210,7 @@ describe('inline completion over LSP (embedded model)', function () {
 			await server.replace(uri, `${text}501]\n`);
 			assert.strictEqual(await server.release(), true);
 			assert.deepStrictEqual(await pending, { items: [] });
-			const recent = (await server.stats()).recent[0];
-			assert.strictEqual(recent.kind, 'completion');
+			const recent = (await server.stats()).recent.find((r) => r.kind === 'completion')!;
 			assert.ok(recent.generatedTokens > 1, 'the model ran past the edit; its answer was dropped as stale');
 			await server.setSettings({});
 			await stillServes();

@@ -29,6 +29,7 @@ import {
 } from 'vscode-languageserver-protocol/node';
 import type { GenerationKind } from '../../protocol/generation';
 import {
+	CompletionsIdleRequest,
 	ConfirmDownloadRequest,
 	EngineStatsRequest,
 	GenerationEventNotification,
@@ -39,6 +40,7 @@ import {
 	ServerApiKeyRequest,
 	type EngineStats,
 	type GenerationEventParams,
+	type GenerationStats,
 	type ModelStatus,
 } from '../../protocol/lsp';
 
@@ -256,6 +258,21 @@ export class ServerHarness {
 	/** Let the held generation go on (false when none is held). */
 	release(): Promise<boolean> {
 		return this.connection.sendRequest(ReleaseGenerationRequest);
+	}
+
+	/**
+	 * The inline-completion generations (kind 'completion') the server ran since `before` was read,
+	 * newest first, once it is idle: prefetches and other kinds left out. At most the 20 the counters keep.
+	 */
+	async completionsSince(before: EngineStats): Promise<GenerationStats[]> {
+		await this.idle();
+		const after = await this.stats();
+		return after.recent.slice(0, after.generations - before.generations).filter((g) => g.kind === 'completion');
+	}
+
+	/** Resolves once no completion generation runs or is about to start (the prefetch that follows an answer included). */
+	idle(): Promise<void> {
+		return this.connection.sendRequest(CompletionsIdleRequest);
 	}
 
 	stats(): Promise<EngineStats> {

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { cursorWindow, looksBinary } from '../../server/src/documentGuard';
+import { cursorWindow, looksBinary, typedWindow } from '../../server/src/documentGuard';
 import { commonPrefixLength } from '../../server/src/prefixCache';
 import { buildCompletionPrompt, encodeHead, encodeTail } from '../../server/src/prompt';
 
@@ -179,7 +179,28 @@ describe('document guard', () => {
 		assert.strictEqual(cursorWindow(typed, 5003, 4000, 2000).suffix, w.suffix);
 	});
 	it('handles the cursor at the very start and end', () => {
-		assert.deepStrictEqual(cursorWindow('abc', 0, 10, 10), { prefix: '', suffix: 'abc', prefixClipped: false, suffixClipped: false });
-		assert.deepStrictEqual(cursorWindow('abc', 3, 10, 10), { prefix: 'abc', suffix: '', prefixClipped: false, suffixClipped: false });
+		assert.deepStrictEqual(cursorWindow('abc', 0, 10, 10), { prefix: '', suffix: 'abc', prefixClipped: false, suffixClipped: false, start: 0, head: '' });
+		assert.deepStrictEqual(cursorWindow('abc', 3, 10, 10), { prefix: 'abc', suffix: '', prefixClipped: false, suffixClipped: false, start: 0, head: '' });
+	});
+	it('moves the window along typed text as a new window of the typed document would be', () => {
+		// Lines of varied length, a long line without newlines, and typed text with and without newlines,
+		// at cursors before, at and past the first clipping, so the start stays, moves in its step, and jumps.
+		const text = codeLines(60).replace(/compute\(1\d,/g, (m) => m + ' '.repeat(300)) + 'x'.repeat(900) + '\n' + codeLines(20);
+		const typings = ['a', 'abc', 'x = 1;\n\tconst y', '\n'.repeat(5), 'long '.repeat(80), 'one\ntwo\nthree\n'];
+		let checked = 0;
+		for (const before of [400, 1000, 4000]) {
+			for (let offset = 0; offset < text.length; offset += 97) {
+				const w = cursorWindow(text, offset, before, before / 2);
+				for (const typed of typings) {
+					for (const n of [1, Math.ceil(typed.length / 2), typed.length]) {
+						const part = typed.slice(0, n);
+						const doc = text.slice(0, offset) + part + text.slice(offset);
+						assert.deepStrictEqual(typedWindow(w, part, before), cursorWindow(doc, offset + part.length, before, before / 2), `offset ${offset}, before ${before}, typed ${JSON.stringify(part)}`);
+						checked++;
+					}
+				}
+			}
+		}
+		assert.ok(checked > 1000);
 	});
 });

@@ -82,4 +82,25 @@ describe('scheduler', () => {
 		await drain;
 		assert.strictEqual(await waiting, undefined);
 	});
+	it('background work runs only when the model is free, and anything else cancels it at once', async () => {
+		const s = new Scheduler();
+		const auto = await s.acquire('auto', none());
+		assert.strictEqual(await s.acquire('background', none()), undefined, 'refused while a completion runs');
+		assert.strictEqual(auto!.token.isCancellationRequested, false, 'and the completion goes on');
+		auto!.release();
+		const background = await s.acquire('background', none());
+		assert.ok(background);
+		assert.strictEqual(await s.acquire('background', none()), undefined, 'one at a time');
+		const next = s.acquire('auto', none());
+		assert.strictEqual(background.token.isCancellationRequested, true, 'a completion cancels it');
+		background.release();
+		const lease = await next;
+		assert.ok(lease);
+		lease.release();
+		const again = await s.acquire('background', none());
+		const user = s.acquire('user', none());
+		assert.strictEqual(again!.token.isCancellationRequested, true, "the user's own request cancels it");
+		again!.release();
+		(await user)!.release();
+	});
 });

@@ -75,6 +75,8 @@ export interface StartOptions {
 	prepareWorkspace?: (workspace: string) => void;
 	/** Variables added to code-server's environment, which its extension host and the language server inherit (HF_ENDPOINT). */
 	env?: Record<string, string>;
+	/** The user's keybindings.json: keys for commands VS Code binds to none (accepting a line of ghost text). */
+	keybindings?: { key: string; command: string; when?: string }[];
 }
 
 export class CodeServer {
@@ -114,6 +116,9 @@ export class CodeServer {
 		const trust = options.workspaceTrust === true ? { 'security.workspace.trust.enabled': true } : {};
 		fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
 		fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...USER_SETTINGS, ...trust, ...extraSettings }, null, '\t'));
+		if (options.keybindings) {
+			fs.writeFileSync(path.join(userDataDir, 'User', 'keybindings.json'), JSON.stringify(options.keybindings, null, '\t'));
+		}
 		fs.mkdirSync(extensionsDir);
 
 		const common = ['--extensions-dir', extensionsDir, '--user-data-dir', userDataDir, '--config', path.join(root, 'config.yaml')];
