@@ -163,6 +163,24 @@ describe('server clients: failures', function () {
 		await server.closed();
 	});
 
+	it('llama.cpp: an error event mid-stream is a server-error with the server\'s message, after the tokens before it', async () => {
+		// llama-server's shape (format_oai_sse of {error: {code, message, type}}), as v0.4.0 sends when
+		// generating fails after the first token, for example on output it cannot parse.
+		const first = { content: 'a', tokens: [64], stop: false, completion_probabilities: [] };
+		const error = { error: { code: 500, message: 'The model produced output that does not match the expected Content-only format.', type: 'server_error' } };
+		const server = await ScriptedServer.start({ 'POST /completion': sse([first, error]) });
+		cleanup.push(() => server.stop());
+		const client = createRemoteClient('llama.cpp', { url: server.url, timeouts: TIMEOUTS });
+		const seen: string[] = [];
+		const err = await failure(
+			(async () => {
+				for await (const t of client.stream(REQUEST, new AbortController().signal)) seen.push(t.text);
+			})(),
+		);
+		assert.deepStrictEqual(seen, ['a'], err.message);
+		expectKind(err, 'server-error', /failed while generating: The model produced output that does not match the expected Content-only format\.$/);
+	});
+
 	it('a host name that does not resolve: dns', async () => {
 		const client = createRemoteClient('openai', { url: 'http://glassbox-test.invalid:8000/v1', model: 'm', timeouts: { firstByteMs: 3000, idleMs: 3000 } });
 		expectKind(await failure(client.info(new AbortController().signal)), 'dns', /"glassbox-test\.invalid" .* does not resolve/);

@@ -82,7 +82,8 @@ function at(ctx: ErrorContext): string {
 
 /** A server's own error text, shortened to one readable line. */
 export function quoteServer(text: string): string {
-	const line = text.replace(/\s+/g, ' ').trim();
+	// One line, without a final full stop: the caller's sentence ends it.
+	const line = text.replace(/\s+/g, ' ').trim().replace(/(?<!\.)\.$/, '');
 	return line.length > 200 ? `${line.slice(0, 197)}...` : line;
 }
 

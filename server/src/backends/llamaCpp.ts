@@ -14,12 +14,14 @@
  * client asks for the first form and reads the others too.
  *
  * Also seen at v0.4.0: a token that ends inside a UTF-8 character is not sent
- * until the character is complete (its probabilities are not sent at all), and
- * output that starts with UTF-8 continuation bytes (a prompt that ends inside a
- * character) makes the server end the stream with an error event ("does not
- * match the expected Content-only format"), which arrives as a server-error.
+ * until the character is complete (its probabilities are not sent at all).
+ * Output that starts with UTF-8 continuation bytes (a prompt that ends inside a
+ * character, which Glassbox never sends: prompts are whole text, and healing
+ * never cuts inside a character) made the server send an error event ("does
+ * not match the expected Content-only format") on one machine and close the
+ * connection on another; an error event arrives as a server-error.
  */
-import { malformed, streamCut, BackendError } from './backendError';
+import { malformed, quoteServer, streamCut, BackendError } from './backendError';
 import { connect, isRecord, readJson, send, sseData, type Connection } from './http';
 import { chatBody, openAiStream } from './openaiCompat';
 import { chatChoiceTokens } from './openaiLogprobs';
@@ -182,7 +184,7 @@ export function parseChunk(conn: Connection, data: string): ParsedChunk {
 	if (json.error !== undefined) {
 		const e = json.error;
 		const message = isRecord(e) && typeof e.message === 'string' ? e.message : String(e);
-		throw new BackendError('server-error', `llama.cpp server at ${conn.ctx.origin} failed while generating: ${message}.`);
+		throw new BackendError('server-error', `llama.cpp server at ${conn.ctx.origin} failed while generating: ${quoteServer(message)}.`);
 	}
 	const content = json.content;
 	if (typeof content !== 'string') throw malformed(conn.ctx, 'an event without "content"');

@@ -11,7 +11,7 @@
  * use POST /api/chat, whose lines carry `message: {role, content}` instead of
  * `response` (and the same `logprobs`).
  */
-import { BackendError, malformed, streamCut, unsupported } from './backendError';
+import { BackendError, malformed, quoteServer, streamCut, unsupported } from './backendError';
 import { connect, isRecord, readJson, send, ndjsonValues, type Connection, type Reply } from './http';
 import { logprobTokens, ShapeError, spellText } from './openaiLogprobs';
 import type {
@@ -128,7 +128,7 @@ async function* ollamaLines(
 	for await (const line of ndjsonValues(conn, reply.body)) {
 		if (!isRecord(line)) throw malformed(conn.ctx, 'a line that is not an object');
 		if (line.error !== undefined) {
-			throw new BackendError('server-error', `Ollama server at ${conn.ctx.origin} failed while generating: ${String(line.error)}.`);
+			throw new BackendError('server-error', `Ollama server at ${conn.ctx.origin} failed while generating: ${quoteServer(String(line.error))}.`);
 		}
 		yield* lineTokens(conn, line, textOf(line));
 		if (line.done === true) {

@@ -6,7 +6,7 @@
  * Only standard fields go out, plus `top_k` when a cut is asked for (vLLM and
  * llama-server read it; the others ignore it).
  */
-import { BackendError, malformed, SERVER_LABELS, streamCut, unsupported } from './backendError';
+import { BackendError, malformed, quoteServer, SERVER_LABELS, streamCut, unsupported } from './backendError';
 import { connect, isRecord, readJson, send, sseData, type Connection } from './http';
 import { chatChoiceTokens, choiceTokens, ShapeError } from './openaiLogprobs';
 import type { RemoteChatRequest, RemoteClient, RemoteEndpoint, RemoteRequest, RemoteServerInfo, RemoteStream, RemoteToken } from './remoteClient';
@@ -92,7 +92,7 @@ export function openAiStream(
 			if (json.error !== undefined) {
 				const e = json.error;
 				const message = isRecord(e) && typeof e.message === 'string' ? e.message : typeof e === 'string' ? e : JSON.stringify(e);
-				throw new BackendError('server-error', `${SERVER_LABELS[conn.ctx.server]} at ${conn.ctx.origin} failed while generating: ${message}.`);
+				throw new BackendError('server-error', `${SERVER_LABELS[conn.ctx.server]} at ${conn.ctx.origin} failed while generating: ${quoteServer(message)}.`);
 			}
 			if (isRecord(json.usage)) Object.assign(usage, readUsage(json.usage));
 			const choices = Array.isArray(json.choices) ? json.choices : [];
