@@ -130,9 +130,7 @@ async function main(): Promise<void> {
 	try {
 		await wb.waitForModelReady();
 		// The server's per-request lines are at Debug level.
-		await wb.runCommand('Developer: Set Log Level...', { opensQuickPick: true });
-		await wb.pickQuickItem('Glassbox');
-		await wb.pickQuickItem('Debug');
+		await wb.debugGlassboxLog();
 		const pids = server.languageServerPids();
 		if (pids.length !== 1) {
 			throw new Error(`Expected one language server process, found ${JSON.stringify(pids)}.`);

@@ -47,6 +47,9 @@ describe('e2e: completions and the editor\'s state (packaged extension in code-s
 		await wb.press('Enter');
 		await wb.press('Enter');
 		await wb.type('def spread(values):\n');
+		// A first suggestion, so that inline completions run in this session (see waitForGhostText).
+		await wb.waitForGhostText();
+		await wb.press('Escape');
 		await wb.type('m = mea');
 		await wb.press('Control+Space');
 		const widget = wb.page.locator('.suggest-widget.visible .monaco-list-row.focused');

@@ -148,9 +148,6 @@ export class CodeServer {
 				`127.0.0.1:${port}`,
 				'--disable-telemetry',
 				'--disable-update-check',
-				// The extension's debug lines (one per completion request) land in the saved logs of a failed test.
-				'--log',
-				'debug',
 				...(options.workspaceTrust === true ? [] : ['--disable-workspace-trust']),
 				workspace,
 			],

@@ -35,6 +35,7 @@ export function useSession(label: string, settings: Record<string, unknown> = {}
 			workbench = await Workbench.open(server.url);
 			await options.onOpen?.(workbench);
 			await workbench.waitForModelReady();
+			await workbench.debugGlassboxLog();
 		} catch (e) {
 			if (workbench) {
 				await workbench.screenshot(`failed-${label}-startup`).catch(() => undefined);

@@ -176,6 +176,17 @@ export class Workbench {
 		}
 	}
 
+	/**
+	 * The Glassbox output channel at Debug level, so its log has the server's
+	 * line per completion request (what a failed test's saved logs need).
+	 * code-server's own --log level does not reach an extension's channel.
+	 */
+	async debugGlassboxLog(): Promise<void> {
+		await this.runCommand('Developer: Set Log Level...', { opensQuickPick: true });
+		await this.pickQuickItem('Glassbox');
+		await this.pickQuickItem('Debug');
+	}
+
 	/** Clicks the row of the open quick pick whose label contains `label` (codicons aside). */
 	async pickQuickItem(label: string): Promise<void> {
 		const row = await waitFor(`"${label}" in the quick pick`, 15_000, async () => {
@@ -253,9 +264,12 @@ export class Workbench {
 
 	/**
 	 * Waits for ghost text with something other than whitespace in it. Every
-	 * `triggerAfterMs` without one it asks explicitly (Alt+\\), as a person would:
-	 * an explicit request made while an earlier one was still answering can be
-	 * absorbed by it.
+	 * `triggerAfterMs` without one it asks explicitly, through the command
+	 * palette's Trigger Inline Suggestion. Not Alt+\\: in some fresh
+	 * code-server 4.100.3 sessions VS Code asked no inline completion provider
+	 * after the first typing, and Alt+\\ did not either, for minutes, while the
+	 * palette's command did every time (seen with a log line at the top of the
+	 * client's provider, on the embedded model and on llama-server alike).
 	 */
 	async waitForGhostText(timeoutMs = 60_000, triggerAfterMs = 8_000): Promise<string> {
 		let asked = Date.now();
@@ -265,8 +279,8 @@ export class Workbench {
 				return text;
 			}
 			if (Date.now() - asked > triggerAfterMs) {
+				await this.runCommand('Trigger Inline Suggestion');
 				asked = Date.now();
-				await this.page.keyboard.press('Alt+Backslash');
 			}
 			return false;
 		});
