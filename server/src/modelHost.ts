@@ -351,19 +351,29 @@ export class ModelHost {
 			this.serverAnswered(loaded);
 			return result;
 		} catch (e) {
-			if (!(e instanceof BackendError)) {
-				throw e;
-			}
-			this.serverFailed(e, loaded.request);
-			if (priority === 'auto') {
-				return undefined;
-			}
-			throw e.kind === 'cancelled'
-				? new ResponseError(LSPErrorCodes.RequestCancelled, 'The request was cancelled.')
-				: new ResponseError(ErrorCodes.ServerFailed, e.message);
+			return this.failedOnServer(e, loaded, priority);
 		} finally {
 			listener.dispose();
 		}
+	}
+
+	/**
+	 * An inference server failed a request: the status and log say so (once per
+	 * message). Automatic work (completions, the prefetch) ends with no answer;
+	 * the user's own request gets the error.
+	 * @throws `e` itself when it is not a BackendError; a ResponseError for a `user` request.
+	 */
+	private failedOnServer(e: unknown, loaded: LoadedModel, priority: Priority): undefined {
+		if (!(e instanceof BackendError)) {
+			throw e;
+		}
+		this.serverFailed(e, loaded.request);
+		if (priority !== 'user') {
+			return undefined;
+		}
+		throw e.kind === 'cancelled'
+			? new ResponseError(LSPErrorCodes.RequestCancelled, 'The request was cancelled.')
+			: new ResponseError(ErrorCodes.ServerFailed, e.message);
 	}
 
 	private setStatus(status: ModelStatus): void {
@@ -419,14 +429,7 @@ export class ModelHost {
 			try {
 				outcome = await generate(loaded, { ...job, token: lease.token, beforeStep }, loaded.request.model);
 			} catch (e) {
-				if (!(e instanceof BackendError)) {
-					throw e;
-				}
-				this.serverFailed(e, loaded.request);
-				if (priority === 'auto') {
-					return undefined;
-				}
-				throw new ResponseError(ErrorCodes.ServerFailed, e.message);
+				return this.failedOnServer(e, loaded, priority);
 			}
 			this.serverAnswered(loaded);
 			this.generations++;

@@ -5,29 +5,11 @@
  * few fresh instances and prints medians.
  */
 import * as fs from 'fs';
-import * as path from 'path';
 import { CodeServer } from '../e2e/support/codeServer';
+import { glassboxLogFile } from '../e2e/support/glassboxLog';
 import { Workbench } from '../e2e/support/workbench';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-
-function findLog(dir: string, name: string): string | undefined {
-	if (!fs.existsSync(dir)) {
-		return undefined;
-	}
-	for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-		const full = path.join(dir, entry.name);
-		if (entry.isDirectory()) {
-			const found = findLog(full, name);
-			if (found) {
-				return found;
-			}
-		} else if (entry.name === name) {
-			return full;
-		}
-	}
-	return undefined;
-}
 
 function median(values: number[]): number {
 	const sorted = [...values].sort((a, b) => a - b);
@@ -43,10 +25,7 @@ async function main(): Promise<void> {
 		const workbench = await Workbench.open(server.url);
 		try {
 			await workbench.waitForModelReady();
-			const file = findLog(path.join(server.userDataDir, 'logs'), 'Glassbox.log');
-			if (!file) {
-				throw new Error('The Glassbox log was not found under the user data folder.');
-			}
+			const file = glassboxLogFile(server);
 			const log = fs.readFileSync(file, 'utf8');
 			const number = (re: RegExp) => {
 				const m = re.exec(log);

@@ -11,8 +11,8 @@
  * Target: at most 2 generations (the answer, and the prefetch for after Tab).
  */
 import * as fs from 'fs';
-import * as path from 'path';
 import { CodeServer } from '../e2e/support/codeServer';
+import { glassboxLogFile } from '../e2e/support/glassboxLog';
 import { waitFor } from '../e2e/support/processes';
 import { Workbench } from '../e2e/support/workbench';
 
@@ -22,24 +22,6 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const TARGET_GENERATIONS = 2;
 /** Typed in the burst: 20 characters of a line a person would write there. */
 const LINE = 'ordered = sorted(val';
-
-function findLog(dir: string, name: string): string | undefined {
-	if (!fs.existsSync(dir)) {
-		return undefined;
-	}
-	for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-		const full = path.join(dir, entry.name);
-		if (entry.isDirectory()) {
-			const found = findLog(full, name);
-			if (found) {
-				return found;
-			}
-		} else if (entry.name === name) {
-			return full;
-		}
-	}
-	return undefined;
-}
 
 /** CPU time of a process, all its threads, in ms (Linux: utime + stime from /proc, in clock ticks, 100 a second on Linux). */
 function cpuMs(pid: number): number {
@@ -135,10 +117,7 @@ async function main(): Promise<void> {
 		if (pids.length !== 1) {
 			throw new Error(`Expected one language server process, found ${JSON.stringify(pids)}.`);
 		}
-		const log = findLog(path.join(server.userDataDir, 'logs'), 'Glassbox.log');
-		if (!log) {
-			throw new Error('The Glassbox log was not found under the user data folder.');
-		}
+		const log = glassboxLogFile(server);
 		await wb.openFile('stats.py');
 		// A first completion, so the model's pace is known to the client as after any earlier typing.
 		await wb.press('Control+End');

@@ -76,7 +76,8 @@ export interface ErrorContext {
 	model?: string;
 }
 
-function at(ctx: ErrorContext): string {
+/** The server as messages name it: "llama.cpp server at http://127.0.0.1:8080". */
+export function at(ctx: ErrorContext): string {
 	return `${SERVER_LABELS[ctx.server]} at ${ctx.origin}`;
 }
 

@@ -9,11 +9,13 @@
 import { JSONParser } from '@streamparser/json';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import {
+	at,
 	BackendError,
 	cancelled,
 	errorForStatus,
 	malformed,
 	networkError,
+	quoteServer,
 	streamCut,
 	timedOut,
 	unsupported,
@@ -239,6 +241,31 @@ export async function* ndjsonValues(conn: Connection, chunks: AsyncIterable<Uint
 		}
 		while (values.length > 0) yield values.shift();
 	}
+}
+
+/**
+ * One event of a streamed answer as a JSON object: `data` is an SSE event's
+ * text (parsed here) or an NDJSON line's value. An `{error}` event (llama.cpp
+ * and OpenAI-compatible servers: `{error: {message}}`; Ollama: `{error: "..."}`)
+ * is the server's failure mid-stream and throws a server-error with its message.
+ * @throws BackendError `malformed` for text that is not JSON or a value that is not an object.
+ */
+export function streamEvent(conn: Connection, data: string | unknown, what: 'event' | 'line'): Record<string, unknown> {
+	let json = data;
+	if (typeof data === 'string') {
+		try {
+			json = JSON.parse(data);
+		} catch (err) {
+			throw malformed(conn.ctx, `an ${what} that is not JSON`, err);
+		}
+	}
+	if (!isRecord(json)) throw malformed(conn.ctx, `${what === 'event' ? 'an event' : 'a line'} that is not an object`);
+	if (json.error !== undefined) {
+		const e = json.error;
+		const message = isRecord(e) && typeof e.message === 'string' ? e.message : typeof e === 'string' ? e : JSON.stringify(e);
+		throw new BackendError('server-error', `${at(conn.ctx)} failed while generating: ${quoteServer(message)}.`);
+	}
+	return json;
 }
 
 /** A parsed JSON value's field, checked: the shapes servers send are data, never trusted. */

@@ -21,8 +21,8 @@
  * not match the expected Content-only format") on one machine and close the
  * connection on another; an error event arrives as a server-error.
  */
-import { malformed, quoteServer, streamCut, BackendError } from './backendError';
-import { connect, isRecord, readJson, send, sseData, type Connection } from './http';
+import { malformed, streamCut, BackendError } from './backendError';
+import { connect, isRecord, readJson, send, sseData, streamEvent, type Connection } from './http';
 import { chatBody, openAiStream } from './openaiCompat';
 import { chatChoiceTokens } from './openaiLogprobs';
 import type {
@@ -174,18 +174,7 @@ interface ParsedChunk {
 
 /** One server-sent event of a /completion stream. */
 export function parseChunk(conn: Connection, data: string): ParsedChunk {
-	let json: unknown;
-	try {
-		json = JSON.parse(data);
-	} catch (err) {
-		throw malformed(conn.ctx, 'an event that is not JSON', err);
-	}
-	if (!isRecord(json)) throw malformed(conn.ctx, 'an event that is not an object');
-	if (json.error !== undefined) {
-		const e = json.error;
-		const message = isRecord(e) && typeof e.message === 'string' ? e.message : String(e);
-		throw new BackendError('server-error', `llama.cpp server at ${conn.ctx.origin} failed while generating: ${quoteServer(message)}.`);
-	}
+	const json = streamEvent(conn, data, 'event');
 	const content = json.content;
 	if (typeof content !== 'string') throw malformed(conn.ctx, 'an event without "content"');
 	const ids = Array.isArray(json.tokens) ? json.tokens.filter((t): t is number => Number.isInteger(t)) : [];

@@ -11,8 +11,8 @@
  * use POST /api/chat, whose lines carry `message: {role, content}` instead of
  * `response` (and the same `logprobs`).
  */
-import { BackendError, malformed, quoteServer, streamCut, unsupported } from './backendError';
-import { connect, isRecord, readJson, send, ndjsonValues, type Connection, type Reply } from './http';
+import { malformed, streamCut, unsupported } from './backendError';
+import { connect, isRecord, readJson, send, ndjsonValues, streamEvent, type Connection, type Reply } from './http';
 import { logprobTokens, ShapeError, spellText } from './openaiLogprobs';
 import type {
 	RemoteChatRequest,
@@ -125,11 +125,8 @@ async function* ollamaLines(
 	textOf: (line: Record<string, unknown>) => unknown,
 	end: (finish: RemoteFinish) => void,
 ): AsyncGenerator<RemoteToken> {
-	for await (const line of ndjsonValues(conn, reply.body)) {
-		if (!isRecord(line)) throw malformed(conn.ctx, 'a line that is not an object');
-		if (line.error !== undefined) {
-			throw new BackendError('server-error', `Ollama server at ${conn.ctx.origin} failed while generating: ${quoteServer(String(line.error))}.`);
-		}
+	for await (const value of ndjsonValues(conn, reply.body)) {
+		const line = streamEvent(conn, value, 'line');
 		yield* lineTokens(conn, line, textOf(line));
 		if (line.done === true) {
 			const reason = line.done_reason === 'length' ? 'length' : 'stop';

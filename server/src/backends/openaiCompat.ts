@@ -6,8 +6,8 @@
  * Only standard fields go out, plus `top_k` when a cut is asked for (vLLM and
  * llama-server read it; the others ignore it).
  */
-import { BackendError, malformed, quoteServer, SERVER_LABELS, streamCut, unsupported } from './backendError';
-import { connect, isRecord, readJson, send, sseData, type Connection } from './http';
+import { BackendError, malformed, streamCut, unsupported } from './backendError';
+import { connect, isRecord, readJson, send, sseData, streamEvent, type Connection } from './http';
 import { chatChoiceTokens, choiceTokens, ShapeError } from './openaiLogprobs';
 import type { RemoteChatRequest, RemoteClient, RemoteEndpoint, RemoteRequest, RemoteServerInfo, RemoteStream, RemoteToken } from './remoteClient';
 import { TokenStream } from './tokenStream';
@@ -82,18 +82,7 @@ export function openAiStream(
 				finish ??= 'stop';
 				break;
 			}
-			let json: unknown;
-			try {
-				json = JSON.parse(data);
-			} catch (err) {
-				throw malformed(conn.ctx, 'an event that is not JSON', err);
-			}
-			if (!isRecord(json)) throw malformed(conn.ctx, 'an event that is not an object');
-			if (json.error !== undefined) {
-				const e = json.error;
-				const message = isRecord(e) && typeof e.message === 'string' ? e.message : typeof e === 'string' ? e : JSON.stringify(e);
-				throw new BackendError('server-error', `${SERVER_LABELS[conn.ctx.server]} at ${conn.ctx.origin} failed while generating: ${quoteServer(message)}.`);
-			}
+			const json = streamEvent(conn, data, 'event');
 			if (isRecord(json.usage)) Object.assign(usage, readUsage(json.usage));
 			const choices = Array.isArray(json.choices) ? json.choices : [];
 			for (const choice of choices) {

@@ -4,7 +4,8 @@ import * as path from 'path';
 import type { CodeServer } from './codeServer';
 import { waitFor } from './processes';
 
-export function glassboxLog(server: CodeServer): string {
+/** The Glassbox output channel's log files under the instance's user data folder (one per window that ran the extension). */
+export function glassboxLogFiles(server: CodeServer): string[] {
 	const found: string[] = [];
 	const visit = (dir: string): void => {
 		for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -12,7 +13,7 @@ export function glassboxLog(server: CodeServer): string {
 			if (entry.isDirectory()) {
 				visit(full);
 			} else if (entry.name === 'Glassbox.log') {
-				found.push(fs.readFileSync(full, 'utf8'));
+				found.push(full);
 			}
 		}
 	};
@@ -20,7 +21,23 @@ export function glassboxLog(server: CodeServer): string {
 	if (fs.existsSync(logs)) {
 		visit(logs);
 	}
-	return found.join('\n');
+	return found;
+}
+
+/** The one Glassbox log file of an instance with one window. @throws when there is none yet. */
+export function glassboxLogFile(server: CodeServer): string {
+	const [file] = glassboxLogFiles(server);
+	if (!file) {
+		throw new Error('The Glassbox log was not found under the user data folder.');
+	}
+	return file;
+}
+
+/** The text of every Glassbox log of the instance. */
+export function glassboxLog(server: CodeServer): string {
+	return glassboxLogFiles(server)
+		.map((file) => fs.readFileSync(file, 'utf8'))
+		.join('\n');
 }
 
 /** The first match of `pattern` in the Glassbox log, waiting up to 30 s for it. */
