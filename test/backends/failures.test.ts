@@ -8,8 +8,8 @@
  * within the test's few seconds, and never hang.
  */
 import * as assert from 'assert';
-import * as net from 'net';
 import { BackendError, createRemoteClient, readAll, type BackendErrorKind, type RemoteRequest, type ServerKind } from '../../server/src/backends';
+import { closedPort, rawServer } from '../support/rawServer';
 import { json, ScriptedServer, sse } from '../support/scriptedServer';
 
 const KINDS: ServerKind[] = ['llama.cpp', 'openai', 'ollama'];
@@ -18,32 +18,6 @@ const TIMEOUTS = { firstByteMs: 4000, idleMs: 4000 };
 /** Deadlines that are the point of the test: the failure must come from them. */
 const SHORT = 400;
 const REQUEST: RemoteRequest = { prompt: 'def f(', maxTokens: 8, temperature: 0, topK: 0, topP: 1, seed: 1, topLogprobs: 3, stop: [] };
-
-/** A TCP server that does `onConnection` with each socket; closed after each test. */
-async function rawServer(onConnection: (socket: net.Socket) => void): Promise<{ port: number; sockets: net.Socket[]; close: () => Promise<void> }> {
-	const sockets: net.Socket[] = [];
-	const server = net.createServer((socket) => {
-		sockets.push(socket);
-		socket.on('error', () => undefined);
-		onConnection(socket);
-	});
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	return {
-		port: (server.address() as net.AddressInfo).port,
-		sockets,
-		close: async () => {
-			for (const s of sockets) s.destroy();
-			await new Promise<void>((resolve) => server.close(() => resolve()));
-		},
-	};
-}
-
-/** A port nothing listens on: bound by the kernel's choice, then released. */
-async function closedPort(): Promise<number> {
-	const s = await rawServer(() => undefined);
-	await s.close();
-	return s.port;
-}
 
 async function failure(promise: Promise<unknown>): Promise<BackendError> {
 	const err = await promise.then(

@@ -12,10 +12,10 @@
  * and completions come back by themselves.
  */
 import * as assert from 'assert';
-import * as net from 'net';
 import { CancellationTokenSource, type Position } from 'vscode-languageserver-protocol/node';
 import { GenerateRequest, LastCompletionRequest, TextTaskRequest, type ModelStatus } from '../../protocol/lsp';
 import { LlamaServer } from '../support/llamaServer';
+import { closedPort, rawServer } from '../support/rawServer';
 import { firstItemText, ServerHarness } from '../support/serverHarness';
 
 /**
@@ -69,24 +69,6 @@ async function started(options: Parameters<typeof ServerHarness.start>[0], state
 	const status = await harness.waitForState(['ready', 'error', 'unavailable']);
 	assert.ok(states.includes(status.state), `${status.state}: ${status.message}\n${harness.logs.join('\n')}`);
 	return harness;
-}
-
-/** A TCP server that does `onConnection` with each socket. */
-async function rawServer(onConnection: (socket: net.Socket) => void): Promise<{ port: number; close: () => Promise<void> }> {
-	const sockets: net.Socket[] = [];
-	const server = net.createServer((socket) => {
-		sockets.push(socket);
-		socket.on('error', () => undefined);
-		onConnection(socket);
-	});
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	return {
-		port: (server.address() as net.AddressInfo).port,
-		close: async () => {
-			sockets.forEach((s) => s.destroy());
-			await new Promise<void>((resolve) => server.close(() => resolve()));
-		},
-	};
 }
 
 describe('inference servers as the backend, over LSP (real llama-server)', function () {
@@ -277,14 +259,13 @@ describe('inference servers as the backend, over LSP (real llama-server)', funct
 
 	it('nothing listening at the URL: a clear message at once, and completions once a server listens there', async function () {
 		this.timeout(60_000);
-		const free = await rawServer(() => undefined);
-		await free.close();
-		const h = track(await started({ settings: settings('llama.cpp', `http://127.0.0.1:${free.port}`) }, ['unavailable']));
-		assert.strictEqual(h.lastStatus!.message, `Nothing answers at http://127.0.0.1:${free.port}: is the llama.cpp server running?`);
+		const port = await closedPort();
+		const h = track(await started({ settings: settings('llama.cpp', `http://127.0.0.1:${port}`) }, ['unavailable']));
+		assert.strictEqual(h.lastStatus!.message, `Nothing answers at http://127.0.0.1:${port}: is the llama.cpp server running?`);
 		const uri = 'file:///work/later.py';
 		await h.open(uri, 'python', CASES[0]!.before);
 		assert.strictEqual(firstItemText(await h.complete(uri, endOf(CASES[0]!.before))), '');
-		const late = await LlamaServer.start({ port: free.port });
+		const late = await LlamaServer.start({ port });
 		try {
 			// The next request tries again; once connected, completions come back.
 			const count = h.statuses.length;
