@@ -99,13 +99,14 @@ async function evict(llama: LlamaServer): Promise<void> {
 
 async function measure(harness: ServerHarness, uri: string, text: string): Promise<Sample> {
 	const lines = text.split('\n');
-	const before = (await harness.stats()).generations;
+	const before = await harness.stats();
 	const t0 = performance.now();
 	const list = await harness.complete(uri, { line: lines.length - 1, character: lines[lines.length - 1].length });
 	const ms = performance.now() - t0;
-	const after = await harness.stats();
-	const stats = after.recent[0];
-	if (after.generations !== before + 1 || !stats || stats.kind !== 'completion') {
+	// Untimed: once idle, the prefetch that follows the answer is counted apart.
+	const completions = await harness.completionsSince(before);
+	const stats = completions[completions.length - 1];
+	if (completions.length !== 1 || !stats) {
 		throw new Error(`no completion ran for ${uri}: ${harness.logs.slice(-5).join('\n')}`);
 	}
 	return { ms, promptTokens: stats.promptTokens, reused: stats.promptReused, generated: stats.generatedTokens, suggestion: firstItemText(list) };
