@@ -102,6 +102,8 @@ export const RESTRICTED_SETTINGS: Readonly<Record<string, 'machine' | 'machine-o
 	'glassbox.serverUrl': 'machine',
 	'glassbox.serverModel': 'machine',
 	'glassbox.serverFamily': 'machine',
+	// How long a stalled server may hold a request: an untrusted workspace could make it minutes.
+	'glassbox.serverTimeoutMs': 'machine-overridable',
 };
 
 export const DEVICES: readonly Device[] = ['cpu', 'webgpu', 'cuda'];
