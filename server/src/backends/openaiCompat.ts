@@ -112,38 +112,26 @@ function readUsage(usage: Record<string, unknown>): { promptTokens?: number; cac
 }
 
 export function completionsBody(r: RemoteRequest, model: string | undefined): Record<string, unknown> {
-	const body: Record<string, unknown> = {
-		prompt: r.prompt,
-		max_tokens: r.maxTokens,
-		temperature: r.temperature,
-		top_p: r.topP,
-		seed: r.seed,
-		stream: true,
-	};
-	if (model) body.model = model;
-	if (r.topK > 0) body.top_k = r.topK;
+	const body = samplingFields(r, model, { prompt: r.prompt });
 	if (r.topLogprobs > 0) body.logprobs = r.topLogprobs;
-	if (r.stop.length > 0) body.stop = [...r.stop];
-	if (r.bannedTokens && r.bannedTokens.length > 0) body.logit_bias = Object.fromEntries(r.bannedTokens.map((id) => [String(id), -100]));
 	return body;
 }
 
 /** A `/v1/chat/completions` body: the same sampling fields, logprobs in the chat form (`logprobs: true`, `top_logprobs`). */
 export function chatBody(r: RemoteChatRequest, model: string | undefined): Record<string, unknown> {
-	const body: Record<string, unknown> = {
-		messages: r.messages.map((m) => ({ role: m.role, content: m.content })),
-		max_tokens: r.maxTokens,
-		temperature: r.temperature,
-		top_p: r.topP,
-		seed: r.seed,
-		stream: true,
-	};
-	if (model) body.model = model;
-	if (r.topK > 0) body.top_k = r.topK;
+	const body = samplingFields(r, model, { messages: r.messages.map((m) => ({ role: m.role, content: m.content })) });
 	if (r.topLogprobs > 0) {
 		body.logprobs = true;
 		body.top_logprobs = r.topLogprobs;
 	}
+	return body;
+}
+
+/** The fields both bodies share: `input` (prompt or messages), then sampling, stop strings and banned tokens. */
+function samplingFields(r: RemoteRequest | RemoteChatRequest, model: string | undefined, input: Record<string, unknown>): Record<string, unknown> {
+	const body: Record<string, unknown> = { ...input, max_tokens: r.maxTokens, temperature: r.temperature, top_p: r.topP, seed: r.seed, stream: true };
+	if (model) body.model = model;
+	if (r.topK > 0) body.top_k = r.topK;
 	if (r.stop.length > 0) body.stop = [...r.stop];
 	if (r.bannedTokens && r.bannedTokens.length > 0) body.logit_bias = Object.fromEntries(r.bannedTokens.map((id) => [String(id), -100]));
 	return body;
